@@ -1,0 +1,45 @@
+/* cuda_backend.h — GPU back end: CUDA C `__device__` functions (mask, score,
+ * position, block classifier) emitted from a checked program, spliced into a
+ * kernel template (kernels/templates/*.cu.in), compiled by NVRTC to PTX and
+ * cubin, cached on disk under $XDG_CACHE_HOME/maskjit (fallback
+ * ~/.cache/maskjit).  Works without a GPU. */
+#ifndef MJ_CUDA_BACKEND_H
+#define MJ_CUDA_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+#include "mj_ir.h"
+
+/* The device functions for p as CUDA C (malloc'd).  Signatures:
+ *   __device__ bool    mj_mask(const mj_env &env, int q, int kv, int h);
+ *   __device__ float   mj_score(const mj_env &env, int q, int kv, int h, float raw);
+ *   __device__ int     mj_position(const mj_env &env, int q);
+ *   __device__ int     mj_classify(const mj_env &env, const mj_summary &s, const mj_region &r); */
+char *mj_cuda_emit(const mj_program *p);
+
+typedef struct mj_cuda_artifact {
+    char *source;        /* full CUDA source given to NVRTC */
+    char *ptx;  size_t ptx_size;
+    char *cubin; size_t cubin_size;
+    char arch[16];       /* e.g. "sm_90a" */
+    bool cache_hit;      /* loaded from the disk cache */
+    double compile_ms;   /* wall time of this call */
+    char *log;           /* NVRTC log (may be empty) */
+} mj_cuda_artifact;
+
+typedef struct mj_cuda_opts {
+    const char *arch;          /* "sm_80", "sm_90a", ...; NULL: local GPU's, else sm_90a */
+    const char *template_name; /* file under kernels/templates/, NULL: the default */
+    bool no_cache;             /* skip the disk cache */
+    const char *cache_dir;     /* NULL: $XDG_CACHE_HOME/maskjit or ~/.cache/maskjit */
+} mj_cuda_opts;
+
+/* Emit, splice and compile (or load from cache).  Returns 0, or -1 with an
+ * error (including the NVRTC log) in diags. */
+int mj_cuda_compile(const mj_program *p, const mj_cuda_opts *opts, mj_cuda_artifact *out,
+                    mj_diags *diags);
+void mj_cuda_artifact_free(mj_cuda_artifact *a);
+
+#endif
