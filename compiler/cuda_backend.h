@@ -1,6 +1,6 @@
 /* cuda_backend.h — GPU back end: CUDA C `__device__` functions (mask, score,
  * position, block classifier) emitted from a checked program, spliced into a
- * kernel template (kernels/templates/*.cu.in), compiled by NVRTC to PTX and
+ * kernel template (kernels/templates/NAME.cu.in), compiled by NVRTC to PTX and
  * cubin, cached on disk under $XDG_CACHE_HOME/maskjit (fallback
  * ~/.cache/maskjit).  Works without a GPU. */
 #ifndef MJ_CUDA_BACKEND_H
@@ -34,6 +34,8 @@ typedef struct mj_cuda_opts {
     const char *template_name; /* file under kernels/templates/, NULL: the default */
     bool no_cache;             /* skip the disk cache */
     const char *cache_dir;     /* NULL: $XDG_CACHE_HOME/maskjit or ~/.cache/maskjit */
+    const char *defines;       /* (added by H4) NULL, or "NAME=VALUE ..." passed as -D options
+                                  (e.g. "MJ_HEAD_DIM=128"); part of the cache key */
 } mj_cuda_opts;
 
 /* Emit, splice and compile (or load from cache).  Returns 0, or -1 with an
@@ -41,5 +43,10 @@ typedef struct mj_cuda_opts {
 int mj_cuda_compile(const mj_program *p, const mj_cuda_opts *opts, mj_cuda_artifact *out,
                     mj_diags *diags);
 void mj_cuda_artifact_free(mj_cuda_artifact *a);
+
+/* (added by H4) The full CUDA source for p spliced into template_name (NULL:
+ * the default, "mask_grid"): what mj_cuda_compile gives NVRTC.  malloc'd, or
+ * NULL with an error in diags. */
+char *mj_cuda_source(const mj_program *p, const char *template_name, mj_diags *diags);
 
 #endif

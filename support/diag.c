@@ -10,6 +10,8 @@ void mj_diags_init(mj_diags *d) { memset(d, 0, sizeof *d); }
 void mj_diags_free(mj_diags *d) {
     for (size_t i = 0; i < d->n; i++) free(d->items[i].msg);
     free(d->items);
+    for (size_t i = 0; i < d->n_kept; i++) free(d->kept[i]);
+    free(d->kept);
     memset(d, 0, sizeof *d);
 }
 
@@ -52,6 +54,26 @@ void mj_diag_add_file(mj_diags *d, mj_severity sev, const char *path, const char
     push(d, g);
 }
 
+const mj_source *mj_diags_keep_source(mj_diags *d, const mj_source *src) {
+    size_t plen = strlen(src->path);
+    mj_source *s = malloc(sizeof *s + plen + 1 + src->len + 1);
+    if (!s) abort();
+    char *path = (char *)(s + 1), *text = path + plen + 1;
+    memcpy(path, src->path, plen + 1);
+    memcpy(text, src->text, src->len);
+    text[src->len] = 0;
+    s->path = path;
+    s->text = text;
+    s->len = src->len;
+    if (d->n_kept == d->cap_kept) {
+        d->cap_kept = d->cap_kept ? d->cap_kept * 2 : 4;
+        d->kept = realloc(d->kept, d->cap_kept * sizeof *d->kept);
+        if (!d->kept) abort();
+    }
+    d->kept[d->n_kept++] = s;
+    return s;
+}
+
 static const char *sev_name(mj_severity s) {
     return s == MJ_SEV_ERROR ? "error" : s == MJ_SEV_WARNING ? "warning" : "note";
 }
@@ -75,6 +97,17 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
     free(s);
 }
 
+/* Length of the valid UTF-8 sequence at p (n bytes available), 1 for ASCII
+ * and for anything invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n) {
+    unsigned c = p[0];
+    size_t k = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 1;
+    if (k == 1 || k > n) return 1;
+    for (size_t i = 1; i < k; i++)
+        if ((p[i] & 0xC0) != 0x80) return 1;
+    return k;
+}
+
 /* Prints at most this many bytes of a source line around the caret, so that a
  * 1 MB single line does not flood the terminal. */
 enum { MAX_SHOWN = 160 };
@@ -94,26 +127,42 @@ char *mj_diag_format(const mj_diag *g) {
     const char *le = p;
     while (le < end && *le != '\n') le++;
     size_t linelen = (size_t)(le - p);
+    if (linelen && p[linelen - 1] == '\r') linelen--;   /* CRLF */
     size_t col0 = g->loc.col > 0 ? (size_t)g->loc.col - 1 : 0;
     if (col0 > linelen) col0 = linelen;
     size_t from = 0;
     if (col0 > MAX_SHOWN / 2) from = col0 - MAX_SHOWN / 2;
+    while (from > 0 && ((unsigned char)p[from] & 0xC0) == 0x80) from--;   /* whole characters */
     size_t to = from + MAX_SHOWN < linelen ? from + MAX_SHOWN : linelen;
+    while (to < linelen && ((unsigned char)p[to] & 0xC0) == 0x80) to++;
     char gutter[32];
     int gw = snprintf(gutter, sizeof gutter, "%5d", g->loc.line);
     sb_printf(&b, "%s | %s", gutter, from ? "..." : "");
-    for (size_t i = from; i < to; i++) {
+    /* one output column per character: tabs become spaces, control characters and
+     * bytes that are not valid UTF-8 become '?' (and count as one character) */
+    unsigned char *valid = calloc(to - from + 1, 1);
+    if (!valid) abort();
+    for (size_t i = from; i < to;) {
+        size_t k = utf8_len((const unsigned char *)p + i, to - i);
+        if (k > 1) {
+            sb_printf(&b, "%.*s", (int)k, p + i);
+            for (size_t j = 0; j < k; j++) valid[i - from + j] = j == 0 ? 1 : 2;
+            i += k;
+            continue;
+        }
         unsigned char c = (unsigned char)p[i];
-        sb_printf(&b, "%c", c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c);
+        sb_printf(&b, "%c", c == '\t' ? ' ' : (c < 0x20 || c >= 0x7f) ? '?' : (char)c);
+        valid[i - from] = 1;
+        i++;
     }
     sb_printf(&b, "%s\n%*s | %s", to < linelen ? "..." : "", gw, "", from ? "   " : "");
-    for (size_t i = from; i < col0; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c & 0xC0) != 0x80) sb_printf(&b, " "); /* one column per UTF-8 character */
-    }
+    for (size_t i = from; i < col0 && i < to; i++)
+        if (valid[i - from] == 1) sb_printf(&b, " ");
     sb_printf(&b, "^");
     int32_t len = g->loc.len > 1 ? g->loc.len : 1;
-    for (int32_t i = 1; i < len && col0 + (size_t)i < to; i++) sb_printf(&b, "~");
+    for (size_t i = col0 + 1; i < col0 + (size_t)len && i < to; i++)
+        if (valid[i - from] == 1) sb_printf(&b, "~");
+    free(valid);
     sb_printf(&b, "\n");
     return b.p;
 }

@@ -35,6 +35,9 @@ typedef struct mj_diags {
     mj_diag *items;
     size_t n, cap;
     size_t n_errors, n_warnings;
+    /* (added by the front end) copies of sources kept alive for printing */
+    mj_source **kept;
+    size_t n_kept, cap_kept;
 } mj_diags;
 
 void mj_diags_init(mj_diags *d);
@@ -45,6 +48,10 @@ void mj_diag_add(mj_diags *d, mj_severity sev, mj_srcloc loc, const char *fmt, .
 /* Same, for a file that has no usable location (cannot open, not UTF-8 ...). */
 void mj_diag_add_file(mj_diags *d, mj_severity sev, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* (added by the front end) Copy SRC (path and text) into memory owned by d,
+ * freed by mj_diags_free, and return the copy: diagnostics can then point at it
+ * after the compiler's arena is gone. */
+const mj_source *mj_diags_keep_source(mj_diags *d, const mj_source *src);
 /* Format every diagnostic to out (with source line and caret when color is false,
  * plain text). */
 void mj_diags_print(const mj_diags *d, FILE *out);

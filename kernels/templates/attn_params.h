@@ -1,0 +1,54 @@
+/* attn_params.h — the plain-C parameter block of the attention kernels, shared
+ * by the host (runtime/cuda_attn.c) and the NVRTC-compiled templates
+ * (attn_prefill.cu.in, attn_decode.cu.in), as flash-attention's flash.h.
+ * Only 4- and 8-byte members; pointers are device addresses (uint64 on the
+ * host side so that C and CUDA agree on the layout without CUDA types).
+ *
+ * Tensors (bf16, row-major):
+ *   q, o   [tokens][n_heads][head_dim], token stride q_tok_stride elements,
+ *          head stride head_dim; row r owns tokens [q_start[r], q_start[r+1]).
+ *   k, v   token t of row r is at (k_start[r] + t) * kv_tok_stride +
+ *          kv_head * head_dim, t in [0, k_len[r]) (a packed batch: k_start is
+ *          the running sum; a KV cache: any start with room behind it).
+ * Row r's queries are its last (q_start[r+1] - q_start[r]) tokens: query i is
+ * absolute token k_len[r] - n_q + i, so prefill without cache has n_q = k_len.
+ * envs[r] is row r's mj_env (device pointers inside, seq_len = k_len[r]);
+ * sums[r] its per-block annotation summaries (block = MJ_ATTN_BLOCK). */
+#ifndef MJ_ATTN_PARAMS_H
+#define MJ_ATTN_PARAMS_H
+
+#if !defined(__CUDACC_RTC__) && !defined(__CUDACC__)
+#include <stdint.h>
+#endif
+
+#define MJ_ATTN_BLOCK 64          /* query tile = key block = summary block */
+#define MJ_ATTN_DECODE_ROWS 16    /* (heads x queries) rows of one decode CTA */
+#define MJ_BLK_FULL_BIT 0x40000000 /* set in a block-list entry: FULL block */
+
+typedef struct mj_attn_params {
+    uint64_t q, k, v, o;          /* bf16 tensors */
+    uint64_t q_start;             /* int32 [n_rows + 1] */
+    uint64_t k_start;             /* int64 [n_rows] */
+    uint64_t k_len;               /* int32 [n_rows] */
+    uint64_t envs;                /* mj_env [n_rows] */
+    uint64_t sums;                /* mj_summary [n_rows] */
+    uint64_t blk_list;            /* int32 [n_rows][n_hgroups][max_qtiles][max_kblocks] */
+    uint64_t blk_count;           /* int32 [n_rows][n_hgroups][max_qtiles] */
+    uint64_t o_part;              /* f32 [q tokens][n_heads][n_splits][head_dim] (decode) */
+    uint64_t lse_part;            /* f32 [q tokens][n_heads][n_splits] (decode) */
+    uint64_t positions;           /* int32 [q tokens] (mj_attn_positions) */
+    int64_t q_tok_stride;         /* elements between consecutive tokens of q and o */
+    int64_t kv_tok_stride;        /* elements between consecutive tokens of k and v */
+    int32_t n_rows, n_heads, n_kv_heads, head_dim;
+    int32_t heads_per_group;      /* heads sharing one block list (n_heads, or 1 when the mask uses h) */
+    int32_t n_hgroups;
+    int32_t max_qtiles, max_kblocks;
+    int32_t n_splits;             /* decode: key splits per (row, head chunk) */
+    int32_t heads_per_chunk;      /* decode: query heads of one CTA (chunk of a GQA group) */
+    int32_t max_q;                /* decode: most queries of a row */
+    int32_t pad_;
+    float scale;                  /* 1/sqrt(head_dim) */
+    float pad2_;
+} mj_attn_params;
+
+#endif

@@ -1,0 +1,421 @@
+/* cuda_attn.c — host side of the block-sparse attention kernels (cuda_attn.h):
+ * compiles the templates for one mask program through the CUDA back end,
+ * loads the cubins with the driver API, lays out one device workspace per
+ * call (row tables, environments, summaries, block lists, split partials)
+ * and launches summary, block-map, attention and combine kernels. */
+#include "cuda_attn.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/templates/attn_params.h"
+
+enum { K_PREFILL, K_DECODE, K_COUNT };
+
+struct mj_attn {
+    mj_cu *cu;
+    const mj_program *p;
+    int head_dim;
+    int qtile;                 /* query rows of one prefill tile: 64 or 128 */
+    void *mod[K_COUNT];
+    void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions;
+    int smem[K_COUNT];
+    double compile_ms[K_COUNT];
+    bool cache_hit[K_COUNT];
+    mj_cu_ptr ws;              /* workspace */
+    size_t ws_cap;
+    mj_attn_params prm;        /* the last plan */
+    bool planned, decode;
+    int max_q, total_q;
+    int64_t total_pairs;       /* (query tile, key block, head group) triples of the plan */
+    char err[768];
+};
+
+static int fail(mj_attn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(mj_attn *a, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->err, sizeof a->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+static int cu_fail(mj_attn *a, const char *what) {
+    return fail(a, "%s: %s", what, mj_cu_error(a->cu));
+}
+
+const char *mj_attn_error(const mj_attn *a) { return a->err; }
+
+double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
+    if (cache_hit) *cache_hit = a->cache_hit[k];
+    return a->compile_ms[k];
+}
+
+static int env_qtile(void) {
+    const char *qt = getenv("MJ_ATTN_QTILE");   /* tuning: 64 or 128 */
+    return qt && atoi(qt) == 64 ? 64 : 128;
+}
+
+/* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
+static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
+                          const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
+    char defs[96];
+    if (k == K_PREFILL) snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d", head_dim, qtile);
+    else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d", head_dim);
+    mj_cuda_opts o = {0};
+    if (cache) o = *cache;
+    o.arch = arch;
+    o.template_name = k == K_PREFILL ? "attn_prefill" : "attn_decode";
+    o.defines = defs;
+    return mj_cuda_compile(p, &o, art, d);
+}
+
+int mj_attn_warm(const mj_program *p, const char *arch, int head_dim, const mj_cuda_opts *cache,
+                 mj_diags *d) {
+    int rc = 0;
+    for (int k = 0; k < K_COUNT; k++) {
+        mj_cuda_artifact art;
+        rc |= compile_kernel(p, arch, head_dim, env_qtile(), k, cache, &art, d);
+        mj_cuda_artifact_free(&art);
+    }
+    return rc ? -1 : 0;
+}
+
+/* Compile kernel k and load it as module k. */
+static int load_kernel(mj_attn *a, int k, const mj_cuda_opts *cache, mj_diags *d) {
+    mj_cuda_artifact art;
+    if (compile_kernel(a->p, mj_cu_arch(a->cu), a->head_dim, a->qtile, k, cache, &art, d) != 0) {
+        mj_cuda_artifact_free(&art);
+        return -1;
+    }
+    a->compile_ms[k] = art.compile_ms;
+    a->cache_hit[k] = art.cache_hit;
+    int rc = mj_cu_module_load(a->cu, art.cubin, &a->mod[k]);
+    mj_cuda_artifact_free(&art);
+    if (rc != 0) {
+        mj_diag_add_file(d, MJ_SEV_ERROR, a->p->path, "loading kernel %d: %s", k, mj_cu_error(a->cu));
+        return -1;
+    }
+    return 0;
+}
+
+mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cuda_opts *cache,
+                      mj_diags *d) {
+    if (head_dim != 64 && head_dim != 128) {
+        mj_diag_add_file(d, MJ_SEV_ERROR, p->path, "attention head_dim must be 64 or 128, not %d", head_dim);
+        return NULL;
+    }
+    mj_attn *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->cu = cu;
+    a->p = p;
+    a->head_dim = head_dim;
+    a->qtile = env_qtile();
+    int lds = head_dim + 8;
+    a->smem[K_PREFILL] = (a->qtile + 6 * MJ_ATTN_BLOCK) * lds * 2;
+    int kv = 4 * MJ_ATTN_BLOCK * lds * 2, ow = 4 * MJ_ATTN_DECODE_ROWS * head_dim * 4;
+    a->smem[K_DECODE] = MJ_ATTN_DECODE_ROWS * lds * 2 + (kv > ow ? kv : ow);
+    if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
+        goto bad;
+    if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
+        mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_summary", &a->fn_summary[K_PREFILL]) ||
+        mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_block_map", &a->fn_block_map) ||
+        mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_positions", &a->fn_positions) ||
+        mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_decode", &a->fn_decode) ||
+        mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_summary", &a->fn_summary[K_DECODE]) ||
+        mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_decode_combine", &a->fn_combine) ||
+        mj_cu_set_smem(cu, a->fn_prefill, a->smem[K_PREFILL]) ||
+        mj_cu_set_smem(cu, a->fn_decode, a->smem[K_DECODE])) {
+        mj_diag_add_file(d, MJ_SEV_ERROR, p->path, "%s", mj_cu_error(cu));
+        goto bad;
+    }
+    return a;
+bad:
+    mj_attn_free(a);
+    return NULL;
+}
+
+void mj_attn_free(mj_attn *a) {
+    if (!a) return;
+    mj_cu_free(a->cu, a->ws);
+    for (int k = 0; k < K_COUNT; k++) mj_cu_module_unload(a->cu, a->mod[k]);
+    free(a);
+}
+
+/* ---- workspace layout ----------------------------------------------------------------- */
+
+typedef struct layout {
+    size_t q_start, k_start, k_len, envs, sums, env_data, sum_data, blk_list, blk_count;
+    size_t o_part, lse_part, total, staged;   /* [0, staged) is uploaded from the host */
+} layout;
+
+static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+
+/* Checks b and fills the sizes the plan needs. */
+static int check_batch(mj_attn *a, const mj_attn_batch *b, int *max_q, int *max_k, int64_t *total_q) {
+    if (b->n_rows <= 0 || b->n_heads <= 0 || b->n_kv_heads <= 0 || b->n_heads % b->n_kv_heads)
+        return fail(a, "bad batch shape: %d rows, %d heads, %d kv heads", b->n_rows, b->n_heads, b->n_kv_heads);
+    *max_q = 0;
+    *max_k = 1;
+    *total_q = 0;
+    for (int r = 0; r < b->n_rows; r++) {
+        int nq = b->q_len[r], nk = b->k_len[r];
+        if (nq < 0 || nk < 0 || nq > nk)
+            return fail(a, "row %d: %d queries for %d keys (need 0 <= q_len <= k_len)", r, nq, nk);
+        *max_q = nq > *max_q ? nq : *max_q;
+        *max_k = nk > *max_k ? nk : *max_k;
+        *total_q += nq;
+    }
+    return 0;
+}
+
+static int64_t env_values(const mj_program *p, const mj_env *e) {
+    return (int64_t)p->n_tokens * (e->tokens_len > 0 ? e->tokens_len : 0) + p->n_param_slots +
+           (int64_t)p->n_heads * (e->n_heads > 0 ? e->n_heads : 0);
+}
+
+static int64_t sum_blocks(const mj_env *e) {
+    return e->tokens_len > 0 ? (e->tokens_len + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK : 0;
+}
+
+static void make_layout(mj_attn *a, const mj_attn_batch *b, layout *L, int64_t total_q) {
+    const mj_program *p = a->p;
+    int64_t vals = 0, sblocks = 0;
+    for (int r = 0; r < b->n_rows; r++) {
+        vals += env_values(p, &b->envs[r]);
+        sblocks += sum_blocks(&b->envs[r]);
+    }
+    size_t off = 0;
+    L->q_start = off; off = align256(off + sizeof(int32_t) * (size_t)(b->n_rows + 1));
+    L->k_start = off; off = align256(off + sizeof(int64_t) * (size_t)b->n_rows);
+    L->k_len = off; off = align256(off + sizeof(int32_t) * (size_t)b->n_rows);
+    L->envs = off; off = align256(off + sizeof(mj_env) * (size_t)b->n_rows);
+    L->sums = off; off = align256(off + sizeof(mj_summary) * (size_t)b->n_rows);
+    L->env_data = off; off = align256(off + sizeof(mj_value) * (size_t)vals);
+    L->staged = off;
+    L->sum_data = off; off = align256(off + 2 * sizeof(mj_value) * (size_t)(sblocks * p->n_tokens));
+    size_t lists = a->decode ? 0 : (size_t)b->n_rows * a->prm.n_hgroups * a->prm.max_qtiles;
+    L->blk_list = off; off = align256(off + sizeof(int32_t) * lists * (size_t)a->prm.max_kblocks);
+    L->blk_count = off; off = align256(off + sizeof(int32_t) * lists);
+    size_t parts = a->decode && a->prm.n_splits > 1
+                       ? (size_t)total_q * b->n_heads * (size_t)a->prm.n_splits : 0;
+    L->o_part = off; off = align256(off + sizeof(float) * parts * (size_t)a->head_dim);
+    L->lse_part = off; off = align256(off + sizeof(float) * parts);
+    L->total = off;
+}
+
+/* Host image of [0, L->staged): row tables, device envs and summaries, env data. */
+static void fill_staging(mj_attn *a, const mj_attn_batch *b, const layout *L, uint8_t *h) {
+    const mj_program *p = a->p;
+    mj_cu_ptr ws = a->ws;
+    int32_t *q_start = (int32_t *)(h + L->q_start), *k_len = (int32_t *)(h + L->k_len);
+    int64_t *k_start = (int64_t *)(h + L->k_start);
+    mj_env *envs = (mj_env *)(h + L->envs);
+    mj_summary *sums = (mj_summary *)(h + L->sums);
+    mj_value *vals = (mj_value *)(h + L->env_data);
+    size_t vi = 0, si = 0;
+    int64_t packed = 0;
+    q_start[0] = 0;
+    for (int r = 0; r < b->n_rows; r++) {
+        const mj_env *e = &b->envs[r];
+        q_start[r + 1] = q_start[r] + b->q_len[r];
+        k_len[r] = b->k_len[r];
+        k_start[r] = b->k_start ? b->k_start[r] : packed;
+        packed += b->k_len[r];
+        mj_env de = *e;
+        int64_t tl = e->tokens_len > 0 ? e->tokens_len : 0;
+        de.tokens_len = tl;
+        de.tokens_stride = tl;
+        de.tokens = (const mj_value *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
+        for (int32_t t = 0; t < p->n_tokens; t++, vi += (size_t)tl)
+            if (tl) memcpy(vals + vi, e->tokens + (int64_t)t * e->tokens_stride, (size_t)tl * sizeof(mj_value));
+        de.params = (const mj_value *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
+        if (p->n_param_slots) memcpy(vals + vi, e->params, (size_t)p->n_param_slots * sizeof(mj_value));
+        vi += (size_t)p->n_param_slots;
+        int64_t nh = e->n_heads > 0 ? e->n_heads : 0;
+        de.heads = (const float *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
+        if (p->n_heads && nh) memcpy(vals + vi, e->heads, (size_t)(p->n_heads * nh) * sizeof(float));
+        vi += (size_t)(p->n_heads * nh);
+        envs[r] = de;
+        int64_t nb = sum_blocks(e);
+        mj_summary s = {MJ_ATTN_BLOCK, 0, nb, NULL, NULL};
+        if (p->n_tokens && nb) {
+            s.tok_min = (const mj_value *)(uintptr_t)(ws + L->sum_data + si * sizeof(mj_value));
+            s.tok_max = s.tok_min + nb * p->n_tokens;
+            si += 2 * (size_t)(nb * p->n_tokens);
+        }
+        sums[r] = s;
+    }
+}
+
+static int ensure_workspace(mj_attn *a, size_t bytes) {
+    if (bytes <= a->ws_cap) return 0;
+    mj_cu_free(a->cu, a->ws);
+    a->ws = 0;
+    a->ws_cap = 0;
+    size_t cap = bytes + bytes / 2;
+    if (mj_cu_alloc(a->cu, &a->ws, cap) != 0) return cu_fail(a, "workspace");
+    a->ws_cap = cap;
+    return 0;
+}
+
+/* Launch the summary kernel (and for prefill the block map) of the plan. */
+static int launch_mask_work(mj_attn *a, int max_sblocks) {
+    void *args[] = {&a->prm};
+    int k = a->decode ? K_DECODE : K_PREFILL;
+    int64_t n = (int64_t)a->p->n_tokens * max_sblocks;
+    if (n > 0 && mj_cu_launch(a->cu, a->fn_summary[k], (unsigned)((n + 127) / 128), (unsigned)a->prm.n_rows, 1,
+                              128, 0, args) != 0)
+        return cu_fail(a, "summary kernel");
+    if (!a->decode && mj_cu_launch(a->cu, a->fn_block_map, (unsigned)a->prm.max_qtiles,
+                                   (unsigned)a->prm.n_hgroups, (unsigned)a->prm.n_rows, 32, 0, args) != 0)
+        return cu_fail(a, "block-map kernel");
+    return 0;
+}
+
+/* Shape parameters of the plan that the layout depends on. */
+static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) {
+    mj_attn_params *P = &a->prm;
+    const mj_program *p = a->p;
+    int D = a->head_dim;
+    memset(P, 0, sizeof *P);
+    P->n_rows = b->n_rows;
+    P->n_heads = b->n_heads;
+    P->n_kv_heads = b->n_kv_heads;
+    P->head_dim = D;
+    P->q_tok_stride = b->q_tok_stride ? b->q_tok_stride : (int64_t)b->n_heads * D;
+    P->kv_tok_stride = b->kv_tok_stride ? b->kv_tok_stride : (int64_t)b->n_kv_heads * D;
+    bool uses_h = p->uses_builtin[MJ_B_H] || p->n_heads > 0;
+    P->heads_per_group = uses_h ? 1 : b->n_heads;
+    P->n_hgroups = (b->n_heads + P->heads_per_group - 1) / P->heads_per_group;
+    P->max_qtiles = (max_q + a->qtile - 1) / a->qtile;
+    P->max_kblocks = (max_k + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK;
+    P->max_q = max_q;
+    P->scale = 1.0f / sqrtf((float)D);
+    P->n_splits = 1;
+    if (!a->decode) return 0;
+    if (max_q > MJ_ATTN_DECODE_ROWS)
+        return fail(a, "decode handles at most %d new queries per row (got %d): use prefill",
+                    MJ_ATTN_DECODE_ROWS, max_q);
+    int G = b->n_heads / b->n_kv_heads;
+    int hpc = max_q ? MJ_ATTN_DECODE_ROWS / max_q : 1;
+    P->heads_per_chunk = hpc < 1 ? 1 : hpc > G ? G : hpc;
+    int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
+    int64_t ctas = (int64_t)b->n_rows * b->n_kv_heads * chunks;
+    /* about one wave of resident CTAs (2 per SM): splits beyond a wave only add a tail */
+    int64_t want = 2 * mj_cu_sm_count(a->cu) / ctas;
+    int64_t min_splits = (P->max_kblocks + 1023) / 1024;    /* MAXB in attn_decode.cu.in */
+    if (want > P->max_kblocks) want = P->max_kblocks;
+    if (want < min_splits) want = min_splits;
+    if (want > 65535) want = 65535;
+    P->n_splits = (int32_t)(want < 1 ? 1 : want);
+    return 0;
+}
+
+int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
+    int max_q = 0, max_k = 1;
+    int64_t total_q = 0;
+    a->planned = false;
+    a->decode = decode;
+    if (check_batch(a, b, &max_q, &max_k, &total_q) != 0 || plan_shape(a, b, max_q, max_k) != 0)
+        return -1;
+    layout L;
+    make_layout(a, b, &L, total_q);
+    if (ensure_workspace(a, L.total) != 0) return -1;
+    uint8_t *h = calloc(1, L.staged ? L.staged : 1);
+    if (!h) return fail(a, "out of memory");
+    fill_staging(a, b, &L, h);
+    int rc = mj_cu_upload(a->cu, a->ws, h, L.staged);
+    free(h);
+    if (rc != 0) return cu_fail(a, "upload");
+    mj_attn_params *P = &a->prm;
+    P->q = b->q; P->k = b->k; P->v = b->v; P->o = b->o;
+    P->q_start = a->ws + L.q_start;
+    P->k_start = a->ws + L.k_start;
+    P->k_len = a->ws + L.k_len;
+    P->envs = a->ws + L.envs;
+    P->sums = a->ws + L.sums;
+    P->blk_list = a->ws + L.blk_list;
+    P->blk_count = a->ws + L.blk_count;
+    P->o_part = a->ws + L.o_part;
+    P->lse_part = a->ws + L.lse_part;
+    int max_sblocks = 0;
+    for (int r = 0; r < b->n_rows; r++)
+        if (sum_blocks(&b->envs[r]) > max_sblocks) max_sblocks = (int)sum_blocks(&b->envs[r]);
+    a->max_q = max_q;
+    a->total_q = (int)total_q;
+    a->total_pairs = 0;
+    for (int r = 0; r < b->n_rows; r++)
+        a->total_pairs += (int64_t)((b->q_len[r] + a->qtile - 1) / a->qtile) *
+                          ((b->k_len[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK) * a->prm.n_hgroups;
+    if (launch_mask_work(a, max_sblocks) != 0) return -1;
+    a->planned = true;
+    return 0;
+}
+
+int mj_attn_run(mj_attn *a) {
+    if (!a->planned) return fail(a, "mj_attn_run without a plan");
+    mj_attn_params *P = &a->prm;
+    void *args[] = {P};
+    if (!a->decode) {
+        if (mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads, (unsigned)P->n_rows,
+                         (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args) != 0)
+            return cu_fail(a, "prefill kernel");
+        return 0;
+    }
+    int G = P->n_heads / P->n_kv_heads;
+    int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
+    if (mj_cu_launch(a->cu, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
+                     (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
+        return cu_fail(a, "decode kernel");
+    if (P->n_splits > 1 && a->total_q > 0 &&
+        mj_cu_launch(a->cu, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1,
+                     (unsigned)a->head_dim, 0, args) != 0)
+        return cu_fail(a, "decode combine kernel");
+    return 0;
+}
+
+int mj_attn_prefill(mj_attn *a, const mj_attn_batch *b) {
+    return mj_attn_plan(a, b, false) != 0 ? -1 : mj_attn_run(a);
+}
+
+int mj_attn_decode(mj_attn *a, const mj_attn_batch *b) {
+    return mj_attn_plan(a, b, true) != 0 ? -1 : mj_attn_run(a);
+}
+
+int mj_attn_positions(mj_attn *a, mj_cu_ptr out) {
+    if (!a->planned) return fail(a, "mj_attn_positions without a plan");
+    mj_attn_params P = a->prm;
+    P.positions = out;
+    void *args[] = {&P};
+    if (mj_cu_launch(a->cu, a->fn_positions, (unsigned)((a->max_q + 127) / 128), (unsigned)P.n_rows, 1, 128, 0,
+                     args) != 0)
+        return cu_fail(a, "positions kernel");
+    return 0;
+}
+
+int mj_attn_block_stats(mj_attn *a, int64_t *visited, int64_t *full, int64_t *total) {
+    if (!a->planned || a->decode) return fail(a, "block stats need a prefill plan");
+    const mj_attn_params *P = &a->prm;
+    size_t lists = (size_t)P->n_rows * P->n_hgroups * P->max_qtiles;
+    int32_t *cnt = malloc(lists * sizeof *cnt);
+    int32_t *lst = malloc(lists * (size_t)P->max_kblocks * sizeof *lst);
+    int rc = -1;
+    if (cnt && lst && mj_cu_download(a->cu, cnt, P->blk_count, lists * sizeof *cnt) == 0 &&
+        mj_cu_download(a->cu, lst, P->blk_list, lists * (size_t)P->max_kblocks * sizeof *lst) == 0) {
+        *visited = *full = 0;
+        for (size_t i = 0; i < lists; i++) {
+            *visited += cnt[i];
+            for (int j = 0; j < cnt[i]; j++) *full += (lst[i * (size_t)P->max_kblocks + (size_t)j] & MJ_BLK_FULL_BIT) != 0;
+        }
+        *total = a->total_pairs;
+        rc = 0;
+    } else if (cnt && lst) {
+        cu_fail(a, "block stats");
+    }
+    free(cnt);
+    free(lst);
+    return rc;
+}

@@ -1,0 +1,260 @@
+/* cuda_driver.c — lazy binding of the CUDA driver API (see cuda_driver.h).
+ * Only cuda.h's types and constants are used at compile time; every entry
+ * point is looked up with dlsym in libcuda.so.1 when first needed. */
+#include "cuda_driver.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cuda.h>
+
+typedef struct cu_fns {
+    CUresult (*init)(unsigned);
+    CUresult (*device_count)(int *);
+    CUresult (*device_get)(CUdevice *, int);
+    CUresult (*device_attr)(int *, CUdevice_attribute, CUdevice);
+    CUresult (*device_name)(char *, int, CUdevice);
+    CUresult (*ctx_retain)(CUcontext *, CUdevice);
+    CUresult (*ctx_set)(CUcontext);
+    CUresult (*ctx_sync)(void);
+    CUresult (*mem_alloc)(CUdeviceptr *, size_t);
+    CUresult (*mem_free)(CUdeviceptr);
+    CUresult (*htod)(CUdeviceptr, const void *, size_t);
+    CUresult (*dtoh)(void *, CUdeviceptr, size_t);
+    CUresult (*memset8)(CUdeviceptr, unsigned char, size_t);
+    CUresult (*mod_load)(CUmodule *, const void *);
+    CUresult (*mod_unload)(CUmodule);
+    CUresult (*mod_fn)(CUfunction *, CUmodule, const char *);
+    CUresult (*fn_attr)(CUfunction, CUfunction_attribute, int);
+    CUresult (*launch)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                       unsigned, CUstream, void **, void **);
+    CUresult (*ev_create)(CUevent *, unsigned);
+    CUresult (*ev_record)(CUevent, CUstream);
+    CUresult (*ev_sync)(CUevent);
+    CUresult (*ev_elapsed)(float *, CUevent, CUevent);
+    CUresult (*ev_destroy)(CUevent);
+    CUresult (*err_string)(CUresult, const char **);
+} cu_fns;
+
+struct mj_cu {
+    void *lib;
+    cu_fns f;
+    CUdevice dev;
+    CUcontext ctx;
+    int cc, sms;
+    char name[128];
+    char arch[16];
+    char err[512];
+};
+
+static mj_cu the_cu;
+static int open_state;            /* 0 not tried, 1 ok, -1 failed */
+static char open_err[512];
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void set_err(mj_cu *cu, const char *what, CUresult r) {
+    const char *s = NULL;
+    if (cu->f.err_string) cu->f.err_string(r, &s);
+    snprintf(cu->err, sizeof cu->err, "%s: %s (CUDA error %d)", what, s ? s : "unknown", (int)r);
+}
+
+#define CU_CALL(cu, what, call) do { CUresult r_ = (call); \
+    if (r_ != CUDA_SUCCESS) { set_err(cu, what, r_); return -1; } } while (0)
+
+/* Looks up every entry point; returns the name of a missing one or NULL. */
+static const char *bind_all(mj_cu *cu) {
+    struct { void **slot; const char *name, *alt; } t[] = {
+        {(void **)&cu->f.init, "cuInit", 0},
+        {(void **)&cu->f.device_count, "cuDeviceGetCount", 0},
+        {(void **)&cu->f.device_get, "cuDeviceGet", 0},
+        {(void **)&cu->f.device_attr, "cuDeviceGetAttribute", 0},
+        {(void **)&cu->f.device_name, "cuDeviceGetName", 0},
+        {(void **)&cu->f.ctx_retain, "cuDevicePrimaryCtxRetain", 0},
+        {(void **)&cu->f.ctx_set, "cuCtxSetCurrent", 0},
+        {(void **)&cu->f.ctx_sync, "cuCtxSynchronize", 0},
+        {(void **)&cu->f.mem_alloc, "cuMemAlloc_v2", 0},
+        {(void **)&cu->f.mem_free, "cuMemFree_v2", 0},
+        {(void **)&cu->f.htod, "cuMemcpyHtoD_v2", 0},
+        {(void **)&cu->f.dtoh, "cuMemcpyDtoH_v2", 0},
+        {(void **)&cu->f.memset8, "cuMemsetD8_v2", 0},
+        {(void **)&cu->f.mod_load, "cuModuleLoadData", 0},
+        {(void **)&cu->f.mod_unload, "cuModuleUnload", 0},
+        {(void **)&cu->f.mod_fn, "cuModuleGetFunction", 0},
+        {(void **)&cu->f.fn_attr, "cuFuncSetAttribute", 0},
+        {(void **)&cu->f.launch, "cuLaunchKernel", 0},
+        {(void **)&cu->f.ev_create, "cuEventCreate", 0},
+        {(void **)&cu->f.ev_record, "cuEventRecord", 0},
+        {(void **)&cu->f.ev_sync, "cuEventSynchronize", 0},
+        {(void **)&cu->f.ev_elapsed, "cuEventElapsedTime_v2", "cuEventElapsedTime"},
+        {(void **)&cu->f.ev_destroy, "cuEventDestroy_v2", 0},
+        {(void **)&cu->f.err_string, "cuGetErrorString", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        *t[i].slot = dlsym(cu->lib, t[i].name);
+        if (!*t[i].slot && t[i].alt) *t[i].slot = dlsym(cu->lib, t[i].alt);
+        if (!*t[i].slot) return t[i].name;
+    }
+    return NULL;
+}
+
+/* Initialises the_cu; returns 0 or -1 with open_err set. */
+static int open_device(void) {
+    mj_cu *cu = &the_cu;
+    const char *no = getenv("MJ_CUDA_NO_DRIVER");
+    if (no && *no && strcmp(no, "0") != 0) {
+        snprintf(open_err, sizeof open_err, "CUDA disabled by MJ_CUDA_NO_DRIVER");
+        return -1;
+    }
+    cu->lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!cu->lib) {
+        snprintf(open_err, sizeof open_err, "no NVIDIA driver: cannot load libcuda.so.1 (%s)", dlerror());
+        return -1;
+    }
+    const char *missing = bind_all(cu);
+    if (missing) {
+        snprintf(open_err, sizeof open_err, "libcuda.so.1 lacks %s (driver too old?)", missing);
+        return -1;
+    }
+    int n = 0, major = 0, minor = 0;
+    CUresult r = cu->f.init(0);
+    if (r == CUDA_SUCCESS) r = cu->f.device_count(&n);
+    if (r != CUDA_SUCCESS || n <= 0) {
+        const char *s = NULL;
+        cu->f.err_string(r, &s);
+        snprintf(open_err, sizeof open_err, "no CUDA GPU available (%s)", r != CUDA_SUCCESS && s ? s : "0 devices");
+        return -1;
+    }
+    if (cu->f.device_get(&cu->dev, 0) != CUDA_SUCCESS ||
+        cu->f.device_attr(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, cu->dev) != CUDA_SUCCESS ||
+        cu->f.device_attr(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, cu->dev) != CUDA_SUCCESS ||
+        cu->f.device_attr(&cu->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, cu->dev) != CUDA_SUCCESS ||
+        cu->f.device_name(cu->name, (int)sizeof cu->name, cu->dev) != CUDA_SUCCESS ||
+        cu->f.ctx_retain(&cu->ctx, cu->dev) != CUDA_SUCCESS || cu->f.ctx_set(cu->ctx) != CUDA_SUCCESS) {
+        snprintf(open_err, sizeof open_err, "cannot set up CUDA device 0");
+        return -1;
+    }
+    cu->cc = major * 10 + minor;
+    if (cu->cc == 90 || cu->cc == 100) snprintf(cu->arch, sizeof cu->arch, "sm_%da", cu->cc);
+    else snprintf(cu->arch, sizeof cu->arch, "sm_%d", cu->cc);
+    return 0;
+}
+
+mj_cu *mj_cu_open(char *err, size_t errn) {
+    pthread_mutex_lock(&open_lock);
+    if (open_state == 0) open_state = open_device() == 0 ? 1 : -1;
+    pthread_mutex_unlock(&open_lock);
+    if (open_state < 0) {
+        if (err && errn) snprintf(err, errn, "%s", open_err);
+        return NULL;
+    }
+    the_cu.f.ctx_set(the_cu.ctx);   /* current on this thread too */
+    return &the_cu;
+}
+
+const char *mj_cu_error(const mj_cu *cu) { return cu->err; }
+int mj_cu_cc(const mj_cu *cu) { return cu->cc; }
+int mj_cu_sm_count(const mj_cu *cu) { return cu->sms; }
+const char *mj_cu_name(const mj_cu *cu) { return cu->name; }
+const char *mj_cu_arch(const mj_cu *cu) { return cu->arch; }
+
+int mj_cu_alloc(mj_cu *cu, mj_cu_ptr *p, size_t bytes) {
+    CUdeviceptr d = 0;
+    CU_CALL(cu, "cuMemAlloc", cu->f.mem_alloc(&d, bytes ? bytes : 1));
+    *p = (mj_cu_ptr)d;
+    return 0;
+}
+
+void mj_cu_free(mj_cu *cu, mj_cu_ptr p) {
+    if (p) cu->f.mem_free((CUdeviceptr)p);
+}
+
+int mj_cu_upload(mj_cu *cu, mj_cu_ptr dst, const void *src, size_t bytes) {
+    if (!bytes) return 0;
+    CU_CALL(cu, "cuMemcpyHtoD", cu->f.htod((CUdeviceptr)dst, src, bytes));
+    return 0;
+}
+
+int mj_cu_download(mj_cu *cu, void *dst, mj_cu_ptr src, size_t bytes) {
+    if (!bytes) return 0;
+    CU_CALL(cu, "cuMemcpyDtoH", cu->f.dtoh(dst, (CUdeviceptr)src, bytes));
+    return 0;
+}
+
+int mj_cu_memset8(mj_cu *cu, mj_cu_ptr dst, uint8_t value, size_t bytes) {
+    if (!bytes) return 0;
+    CU_CALL(cu, "cuMemsetD8", cu->f.memset8((CUdeviceptr)dst, value, bytes));
+    return 0;
+}
+
+int mj_cu_sync(mj_cu *cu) {
+    CU_CALL(cu, "cuCtxSynchronize", cu->f.ctx_sync());
+    return 0;
+}
+
+int mj_cu_module_load(mj_cu *cu, const void *image, void **mod) {
+    CUmodule m = NULL;
+    CU_CALL(cu, "cuModuleLoadData", cu->f.mod_load(&m, image));
+    *mod = m;
+    return 0;
+}
+
+void mj_cu_module_unload(mj_cu *cu, void *mod) {
+    if (mod) cu->f.mod_unload((CUmodule)mod);
+}
+
+int mj_cu_function(mj_cu *cu, void *mod, const char *name, void **fn) {
+    CUfunction f = NULL;
+    CUresult r = cu->f.mod_fn(&f, (CUmodule)mod, name);
+    if (r != CUDA_SUCCESS) {
+        char what[160];
+        snprintf(what, sizeof what, "cuModuleGetFunction(%s)", name);
+        set_err(cu, what, r);
+        return -1;
+    }
+    *fn = f;
+    return 0;
+}
+
+int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes) {
+    CU_CALL(cu, "cuFuncSetAttribute", cu->f.fn_attr((CUfunction)fn,
+            CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
+    return 0;
+}
+
+int mj_cu_launch(mj_cu *cu, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                 unsigned smem, void **args) {
+    if (!gx || !gy || !gz) return 0;
+    CU_CALL(cu, "cuLaunchKernel", cu->f.launch((CUfunction)fn, gx, gy, gz, block, 1, 1, smem, NULL, args, NULL));
+    return 0;
+}
+
+int mj_cu_timer_init(mj_cu *cu, mj_cu_timer *t) {
+    CUevent a = NULL, b = NULL;
+    CU_CALL(cu, "cuEventCreate", cu->f.ev_create(&a, CU_EVENT_DEFAULT));
+    CU_CALL(cu, "cuEventCreate", cu->f.ev_create(&b, CU_EVENT_DEFAULT));
+    t->start = a;
+    t->stop = b;
+    return 0;
+}
+
+int mj_cu_timer_start(mj_cu *cu, mj_cu_timer *t) {
+    CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)t->start, NULL));
+    return 0;
+}
+
+int mj_cu_timer_stop(mj_cu *cu, mj_cu_timer *t, float *ms) {
+    CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)t->stop, NULL));
+    CU_CALL(cu, "cuEventSynchronize", cu->f.ev_sync((CUevent)t->stop));
+    CU_CALL(cu, "cuEventElapsedTime", cu->f.ev_elapsed(ms, (CUevent)t->start, (CUevent)t->stop));
+    return 0;
+}
+
+void mj_cu_timer_free(mj_cu *cu, mj_cu_timer *t) {
+    if (t->start) cu->f.ev_destroy((CUevent)t->start);
+    if (t->stop) cu->f.ev_destroy((CUevent)t->stop);
+    t->start = t->stop = NULL;
+}

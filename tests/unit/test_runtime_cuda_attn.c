@@ -1,0 +1,273 @@
+/* test_runtime_cuda_attn.c — the block-sparse attention kernels on a GPU
+ * against a CPU reference (f64 attention over bf16 inputs, the interpreter's
+ * mask and score) for every example mask plus one with empty rows: ragged
+ * prefill batches (incl. chunked prefill against a longer cache), decode with
+ * 1..16 queries per row against a cache with gaps, GQA groups of 2 and 3,
+ * head dims 64 and 128, long rows (16 384) with sampled queries.  Checks:
+ * max |out - ref| / max |ref| <= 1e-2, no NaN, every output written, rows
+ * with no visible key exactly zero, positions equal to the interpreter's.
+ * Skips with a message where no GPU or driver is present. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "cuda_attn.h"
+#include "gpu_testutil.h"
+#include "interp.h"
+#include "support/testlib.h"
+
+static mj_cu *cu;
+static double worst_rel;
+
+typedef struct attn_case {
+    const char *name;
+    int n_rows, H, Hkv, D;
+    const int *q_len, *k_len;
+    bool decode, gaps;
+    int sample;           /* >0: check this many queries per row at most */
+} attn_case;
+
+/* Host data of one case. */
+typedef struct case_data {
+    const mj_program *p;
+    const attn_case *c;
+    gt_row *rows;
+    uint16_t *q, *k, *v, *o;
+    int64_t *k_start, *q_off;
+    int64_t total_q, total_kv;
+    /* the checked (row, query) pairs */
+    int32_t *chk_row, *chk_q;
+    int64_t n_chk;
+    double *err, *refmax;     /* per checked pair */
+    int *bad_nan, *bad_empty; /* per checked pair */
+} case_data;
+
+/* Reference output of one (row, query) for every head; compares with GPU. */
+static void ref_one(void *ctx, int64_t i) {
+    case_data *cd = ctx;
+    const attn_case *c = cd->c;
+    int r = cd->chk_row[i], qi = cd->chk_q[i], D = c->D, G = c->H / c->Hkv;
+    int nq = c->q_len[r], nk = c->k_len[r], qa = nk - nq + qi;
+    const mj_env *env = &cd->rows[r].env;
+    double *s = malloc(sizeof(double) * (size_t)(nk ? nk : 1)), acc[128];
+    double err = 0, refmax = 0;
+    int nan = 0, empty_bad = 0;
+    for (int h = 0; h < c->H; h++) {
+        const uint16_t *qv = cd->q + (cd->q_off[r] + qi) * (int64_t)c->H * D + (int64_t)h * D;
+        double mx = -INFINITY;
+        for (int kv = 0; kv < nk; kv++) {
+            s[kv] = -INFINITY;
+            if (!mj_interp_mask(cd->p, env, qa, kv, h)) continue;
+            const uint16_t *kk = cd->k + (cd->k_start[r] + kv) * (int64_t)c->Hkv * D + (int64_t)(h / G) * D;
+            double dot = 0;
+            for (int d = 0; d < D; d++) dot += (double)gt_bf2f(qv[d]) * gt_bf2f(kk[d]);
+            float raw = (float)(dot / sqrt((double)D));
+            s[kv] = mj_interp_score(cd->p, env, qa, kv, h, raw);
+            if (s[kv] > mx) mx = s[kv];
+        }
+        double l = 0;
+        for (int d = 0; d < D; d++) acc[d] = 0;
+        if (mx > -INFINITY)
+            for (int kv = 0; kv < nk; kv++) {
+                if (s[kv] == -INFINITY) continue;
+                double w = exp(s[kv] - mx);
+                l += w;
+                const uint16_t *vv = cd->v + (cd->k_start[r] + kv) * (int64_t)c->Hkv * D + (int64_t)(h / G) * D;
+                for (int d = 0; d < D; d++) acc[d] += w * gt_bf2f(vv[d]);
+            }
+        const uint16_t *ov = cd->o + (cd->q_off[r] + qi) * (int64_t)c->H * D + (int64_t)h * D;
+        for (int d = 0; d < D; d++) {
+            double ref = l > 0 ? acc[d] / l : 0.0, got = gt_bf2f(ov[d]);
+            if (isnan(got)) nan++;
+            if (l == 0 && ov[d] != 0 && ov[d] != 0x8000) empty_bad++;
+            if (fabs(got - ref) > err) err = fabs(got - ref);
+            if (fabs(ref) > refmax) refmax = fabs(ref);
+        }
+    }
+    cd->err[i] = err;
+    cd->refmax[i] = refmax;
+    cd->bad_nan[i] = nan;
+    cd->bad_empty[i] = empty_bad;
+    free(s);
+}
+
+static void fill_bf16(uint16_t *x, int64_t n, float amp) {
+    for (int64_t i = 0; i < n; i++) x[i] = gt_f2bf((2.0f * gt_unit() - 1.0f) * amp);
+}
+
+/* Chooses the checked queries of each row. */
+static void pick_checks(case_data *cd) {
+    const attn_case *c = cd->c;
+    cd->chk_row = malloc(sizeof(int32_t) * (size_t)(cd->total_q + 1));
+    cd->chk_q = malloc(sizeof(int32_t) * (size_t)(cd->total_q + 1));
+    cd->n_chk = 0;
+    for (int r = 0; r < c->n_rows; r++) {
+        int nq = c->q_len[r];
+        for (int qi = 0; qi < nq; qi++) {
+            bool take = c->sample <= 0 || nq <= c->sample || qi == 0 || qi == nq - 1 ||
+                        gt_int(0, nq - 1) < c->sample;
+            if (take) { cd->chk_row[cd->n_chk] = r; cd->chk_q[cd->n_chk++] = qi; }
+        }
+    }
+}
+
+static void run_case(const mj_program *p, const char *pname, mj_attn *a, const attn_case *c) {
+    case_data cd = {.p = p, .c = c};
+    int D = c->D;
+    cd.rows = calloc((size_t)c->n_rows, sizeof *cd.rows);
+    cd.k_start = calloc((size_t)c->n_rows, sizeof(int64_t));
+    cd.q_off = calloc((size_t)c->n_rows + 1, sizeof(int64_t));
+    mj_env *envs = calloc((size_t)c->n_rows, sizeof *envs);
+    for (int r = 0; r < c->n_rows; r++) {
+        int nk = c->k_len[r], nq = c->q_len[r];
+        int prompt = c->decode && (r & 1) == 0 ? nk - nq : nk * 3 / 4;
+        gt_row_init(&cd.rows[r], p, nk, prompt, c->H, r);
+        envs[r] = cd.rows[r].env;
+        cd.k_start[r] = cd.total_kv + (c->gaps ? 37 : 0);
+        cd.total_kv = cd.k_start[r] + nk;
+        cd.q_off[r + 1] = cd.q_off[r] + nq;
+    }
+    cd.total_q = cd.q_off[c->n_rows];
+    int64_t nqe = cd.total_q * c->H * D, nke = (cd.total_kv + 1) * c->Hkv * D;
+    cd.q = malloc((size_t)(nqe + 1) * 2);
+    cd.o = malloc((size_t)(nqe + 1) * 2);
+    cd.k = malloc((size_t)nke * 2);
+    cd.v = malloc((size_t)nke * 2);
+    fill_bf16(cd.q, nqe, 2.0f);
+    fill_bf16(cd.k, nke, 1.0f);
+    fill_bf16(cd.v, nke, 1.0f);
+    mj_cu_ptr dq, dk, dv, dout, dpos;
+    CHECK(mj_cu_alloc(cu, &dq, (size_t)(nqe + 1) * 2) == 0 && mj_cu_alloc(cu, &dk, (size_t)nke * 2) == 0 &&
+          mj_cu_alloc(cu, &dv, (size_t)nke * 2) == 0 && mj_cu_alloc(cu, &dout, (size_t)(nqe + 1) * 2) == 0 &&
+          mj_cu_alloc(cu, &dpos, (size_t)(cd.total_q + 1) * 4) == 0);
+    mj_cu_upload(cu, dq, cd.q, (size_t)nqe * 2);
+    mj_cu_upload(cu, dk, cd.k, (size_t)nke * 2);
+    mj_cu_upload(cu, dv, cd.v, (size_t)nke * 2);
+    mj_cu_memset8(cu, dout, 0xff, (size_t)nqe * 2);   /* poison: NaN where unwritten */
+    int32_t *kl = malloc(sizeof(int32_t) * (size_t)c->n_rows);
+    memcpy(kl, c->k_len, sizeof(int32_t) * (size_t)c->n_rows);
+    mj_attn_batch b = {c->n_rows, c->H, c->Hkv, c->q_len, kl, cd.k_start, dq, dk, dv, dout, 0, 0, envs};
+    int rc = c->decode ? mj_attn_decode(a, &b) : mj_attn_prefill(a, &b);
+    CHECKF(rc == 0, "%s %s: %s", pname, c->name, mj_attn_error(a));
+    if (rc == 0 && !c->decode) CHECKF(mj_attn_positions(a, dpos) == 0, "%s", mj_attn_error(a));
+    CHECKF(mj_cu_sync(cu) == 0, "%s %s: %s", pname, c->name, mj_cu_error(cu));
+    mj_cu_download(cu, cd.o, dout, (size_t)nqe * 2);
+    if (rc == 0 && !c->decode) {
+        int32_t *pos = malloc(sizeof(int32_t) * (size_t)(cd.total_q + 1));
+        mj_cu_download(cu, pos, dpos, (size_t)cd.total_q * 4);
+        int64_t bad = 0;
+        for (int r = 0; r < c->n_rows; r++)
+            for (int qi = 0; qi < c->q_len[r]; qi++)
+                bad += pos[cd.q_off[r] + qi] != mj_interp_position(p, &cd.rows[r].env, c->k_len[r] - c->q_len[r] + qi);
+        CHECKF(bad == 0, "%s %s: %lld positions differ", pname, c->name, (long long)bad);
+        free(pos);
+    }
+    pick_checks(&cd);
+    cd.err = calloc((size_t)cd.n_chk + 1, sizeof(double));
+    cd.refmax = calloc((size_t)cd.n_chk + 1, sizeof(double));
+    cd.bad_nan = calloc((size_t)cd.n_chk + 1, sizeof(int));
+    cd.bad_empty = calloc((size_t)cd.n_chk + 1, sizeof(int));
+    gt_parallel_for(cd.n_chk, ref_one, &cd);
+    double err = 0, refmax = 0;
+    int64_t nan = 0, empty = 0;
+    for (int64_t i = 0; i < cd.n_chk; i++) {
+        err = cd.err[i] > err ? cd.err[i] : err;
+        refmax = cd.refmax[i] > refmax ? cd.refmax[i] : refmax;
+        nan += cd.bad_nan[i];
+        empty += cd.bad_empty[i];
+    }
+    double rel = refmax > 0 ? err / refmax : err;
+    if (rel > worst_rel) worst_rel = rel;
+    CHECKF(rel <= 1e-2, "%s %s D=%d: rel err %.3g (max abs %.3g, max ref %.3g)", pname, c->name, D, rel, err, refmax);
+    CHECKF(nan == 0, "%s %s D=%d: %lld NaN / unwritten outputs", pname, c->name, D, (long long)nan);
+    CHECKF(empty == 0, "%s %s D=%d: %lld outputs of empty rows not zero", pname, c->name, D, (long long)empty);
+    printf("  %-28s %-14s D=%3d  rel err %.2e  (%lld queries checked)\n", pname, c->name, D, rel, (long long)cd.n_chk);
+    mj_cu_free(cu, dq); mj_cu_free(cu, dk); mj_cu_free(cu, dv); mj_cu_free(cu, dout); mj_cu_free(cu, dpos);
+    for (int r = 0; r < c->n_rows; r++) gt_row_free(&cd.rows[r]);
+    free(cd.rows); free(cd.k_start); free(cd.q_off); free(envs); free(kl);
+    free(cd.q); free(cd.k); free(cd.v); free(cd.o);
+    free(cd.chk_row); free(cd.chk_q); free(cd.err); free(cd.refmax); free(cd.bad_nan); free(cd.bad_empty);
+}
+
+/* ---- the cases ------------------------------------------------------------------------------ */
+static const int pf_q[] = {1, 63, 64, 65, 300, 1000, 200, 5}, pf_k[] = {1, 63, 64, 65, 300, 1000, 700, 129};
+static const int dc_q[] = {1, 1, 3, 1, 8, 16}, dc_k[] = {1, 100, 1500, 5000, 777, 300};
+static const int g3_q[] = {1, 5, 16}, g3_k[] = {2048, 600, 300};
+static const int lg_q[] = {16384}, lg_k[] = {16384};
+static const int ld_q[] = {1, 2}, ld_k[] = {16384, 9000};
+
+static void run_program(const mj_program *p, const char *name, bool long_rows) {
+    for (int D = 64; D <= 128; D += 64) {
+        mj_diags d;
+        mj_diags_init(&d);
+        mj_attn *a = mj_attn_init(cu, p, D, NULL, &d);
+        if (!a) mj_diags_print(&d, stderr);
+        CHECKF(a != NULL, "%s D=%d: kernels do not compile/load", name, D);
+        mj_diags_free(&d);
+        if (!a) continue;
+        attn_case cases[] = {
+            {"prefill-ragged", 8, 4, 2, D, pf_q, pf_k, false, false, 0},
+            {"decode", 6, 4, 2, D, dc_q, dc_k, true, true, 0},
+            {"decode-gqa3", 3, 6, 2, D, g3_q, g3_k, true, false, 0},
+            {"prefill-16k", 1, 2, 1, D, lg_q, lg_k, false, false, 96},
+            {"decode-16k", 2, 8, 2, D, ld_q, ld_k, true, true, 0},
+        };
+        int n = long_rows && D == 128 ? 5 : 3;
+        for (int i = 0; i < n; i++) run_case(p, name, a, &cases[i]);
+        mj_attn_free(a);
+    }
+}
+
+/* Warm the disk cache for every (program, head dim) in parallel. */
+typedef struct warm_ctx { mj_program **progs; int n; } warm_ctx;
+static void warm_one(void *ctx, int64_t i) {
+    warm_ctx *w = ctx;
+    mj_diags d;
+    mj_diags_init(&d);
+    mj_attn_warm(w->progs[i / 2], mj_cu_arch(cu), i % 2 ? 128 : 64, NULL, &d);
+    mj_diags_free(&d);
+}
+
+int main(void) {
+    char err[512];
+    cu = mj_cu_open(err, sizeof err);
+    if (!cu) SKIP_ALL("no GPU: %s", err);
+    printf("GPU: %s (%s, %d SMs)\n", mj_cu_name(cu), mj_cu_arch(cu), mj_cu_sm_count(cu));
+    char *ex[128];
+    int n = gt_examples(mj_test_path("examples"), ex, 128);
+    CHECKF(n >= 14, "only %d examples", n);
+    mj_program *progs[130];
+    const char *names[130];
+    int np = 0;
+    static const char empty_src[] =
+        "tokens seg: int = -1\nmask = kv < q && seg[q] >= 0 && seg[q] == seg[kv]\n";
+    mj_diags d;
+    mj_diags_init(&d);
+    progs[np] = mj_compile_string("empty_rows.mask", empty_src, sizeof empty_src - 1, NULL, &d);
+    names[np] = "empty_rows.mask";
+    CHECK(progs[np] != NULL);
+    if (progs[np]) np++;
+    for (int i = 0; i < n; i++) {
+        progs[np] = mj_compile_file(ex[i], NULL, &d);
+        names[np] = strrchr(ex[i], '/') + 1;
+        CHECKF(progs[np] != NULL, "%s", ex[i]);
+        if (progs[np]) np++;
+    }
+    mj_diags_print(&d, stderr);
+    mj_diags_free(&d);
+    const char *only = getenv("MJ_ATTN_ONLY");   /* development: one example */
+    warm_ctx w = {progs, np};
+    gt_parallel_for((int64_t)np * 2, warm_one, &w);
+    for (int i = 0; i < np; i++) {
+        if (only && !strstr(names[i], only)) continue;
+        bool long_rows = strstr(names[i], "fusion_seed") || strstr(names[i], "causal") ||
+                         strstr(names[i], "sliding_window") || strstr(names[i], "empty_rows");
+        run_program(progs[i], names[i], long_rows);
+    }
+    printf("worst relative error %.3g\n", worst_rel);
+    for (int i = 0; i < np; i++) mj_program_free(progs[i]);
+    for (int i = 0; i < n; i++) free(ex[i]);
+    return mj_test_finish();
+}
