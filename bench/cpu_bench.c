@@ -21,6 +21,12 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static int32_t argmax(const float *x, int32_t n) {
     int32_t b = 0;
     for (int32_t i = 1; i < n; i++) if (x[i] > x[b]) b = i;
@@ -83,17 +89,18 @@ int main(int argc, char **argv) {
         int32_t *next = malloc((size_t)R * sizeof *next);
         mj_seqs *sq = mj_seqs_init(e, p, &fns, R, specs, N, err, sizeof err);
         if (!sq) { fprintf(stderr, "%s\n", err); return 1; }
-        double a0 = now_s();
+        double a0 = now_s(), c0 = cpu_s();
         if (mj_seqs_prefill(sq, lg) != 0) { fprintf(stderr, "%s\n", mj_seqs_error(sq)); return 1; }
-        double a1 = now_s();
+        double a1 = now_s(), c1 = cpu_s();
         for (int step = 0; step < N; step++) {
             for (int k = 0; k < R; k++) next[k] = argmax(lg + (size_t)k * V, V);
             if (mj_seqs_append(sq, next, lg) != 0) { fprintf(stderr, "%s\n", mj_seqs_error(sq)); return 1; }
         }
-        double a2 = now_s();
+        double a2 = now_s(), c2 = cpu_s();
         printf("rows %d x prompt %d: prefill %.2f s = %.1f tokens/s; decode %d steps %.2f s = "
-               "%.1f tokens/s (%.1f ms/step)\n", R, P, a1 - a0, R * P / (a1 - a0), N, a2 - a1,
-               R * N / (a2 - a1), 1e3 * (a2 - a1) / N);
+               "%.1f tokens/s (%.1f ms/step); cpu time prefill %.2f s, decode %.1f ms/step\n", R, P,
+               a1 - a0, R * P / (a1 - a0), N, a2 - a1, R * N / (a2 - a1), 1e3 * (a2 - a1) / N,
+               c1 - c0, 1e3 * (c2 - c1) / N);
         fflush(stdout);
         mj_seqs_free(sq);
         free(tok); free(annot); free(specs); free(lg); free(next);

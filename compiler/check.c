@@ -240,7 +240,9 @@ static bool decl_default(ck_ctx *c, ck_sym *s) {
     if (e->kind == MJ_AST_INT) got = MJ_T_INT;
     else if (e->kind == MJ_AST_FLOAT) got = MJ_T_FLOAT;
     else if (e->kind == MJ_AST_BOOL) got = MJ_T_BOOL;
-    else {
+    else if (e->kind == MJ_AST_UNARY && e->op == MJ_AOP_NEG && e->args[0]->kind == MJ_AST_INT) {
+        return false;   /* -LITERAL that did not fold: out of range (reported by resolution) */
+    } else {
         mj_report_error(&c->rep, e->loc, "default of '%s' must be a literal", s->name);
         return false;
     }

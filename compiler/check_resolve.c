@@ -243,7 +243,9 @@ void ck_resolve_all(ck_ctx *c) {
         if (s->kind == CK_DEF) sc.def = s->decl;
         if (s->kind == CK_PARAM || s->kind == CK_TOKENS) {
             /* defaults are literals; only the range check applies */
-            if (s->decl->init->kind == MJ_AST_INT) resolve_expr(c, &sc, s->decl->init);
+            mj_ast_expr *e = s->decl->init;
+            if (e->kind == MJ_AST_UNARY && e->op == MJ_AOP_NEG) e = e->args[0];
+            if (e->kind == MJ_AST_INT) resolve_expr(c, &sc, e);
             continue;
         }
         resolve_expr(c, &sc, s->decl->init);

@@ -77,8 +77,8 @@ static mj_value rw_binary(mj_op op, mj_type t, mj_value a, mj_value b) {
 static mj_value rw_call(mj_fn fn, mj_type t, const mj_value *a) {
     if (t == MJ_T_FLOAT) {
         switch (fn) {
-        case MJ_FN_MIN: return rw_float(fminf(a[0].f, a[1].f));
-        case MJ_FN_MAX: return rw_float(fmaxf(a[0].f, a[1].f));
+        case MJ_FN_MIN: return rw_float(mj_fmin(a[0].f, a[1].f));
+        case MJ_FN_MAX: return rw_float(mj_fmax(a[0].f, a[1].f));
         case MJ_FN_ABS: return rw_float(fabsf(a[0].f));
         case MJ_FN_CLAMP: return rw_float(mj_fclamp(a[0].f, a[1].f, a[2].f));
         case MJ_FN_EXP: return rw_float(expf(a[0].f));

@@ -184,8 +184,8 @@ static void emit_call(emitter *em, const mj_expr *e) {
     bool fl = e->type == MJ_T_FLOAT;
     const char *fn = "?";
     switch (e->u.fn) {
-    case MJ_FN_MIN: fn = fl ? "fminf" : "mj_imin"; break;
-    case MJ_FN_MAX: fn = fl ? "fmaxf" : "mj_imax"; break;
+    case MJ_FN_MIN: fn = fl ? "mj_fmin" : "mj_imin"; break;
+    case MJ_FN_MAX: fn = fl ? "mj_fmax" : "mj_imax"; break;
     case MJ_FN_ABS: fn = fl ? "fabsf" : "mj_iabs"; break;
     case MJ_FN_CLAMP: fn = fl ? "mj_fclamp" : "mj_iclamp"; break;
     case MJ_FN_EXP: fn = "expf"; break;

@@ -104,8 +104,8 @@ static mj_value eval_call(const mj_program *p, const interp_pt *pt, const mj_exp
     if (e->nargs > 1) y = eval(p, pt, e->a[1]);
     if (e->nargs > 2) z = eval(p, pt, e->a[2]);
     switch (e->u.fn) {
-    case MJ_FN_MIN: return fl ? val_f(fminf(x.f, y.f)) : val_i(mj_imin(x.i, y.i));
-    case MJ_FN_MAX: return fl ? val_f(fmaxf(x.f, y.f)) : val_i(mj_imax(x.i, y.i));
+    case MJ_FN_MIN: return fl ? val_f(mj_fmin(x.f, y.f)) : val_i(mj_imin(x.i, y.i));
+    case MJ_FN_MAX: return fl ? val_f(mj_fmax(x.f, y.f)) : val_i(mj_imax(x.i, y.i));
     case MJ_FN_ABS: return fl ? val_f(fabsf(x.f)) : val_i(mj_iabs(x.i));
     case MJ_FN_CLAMP: return fl ? val_f(mj_fclamp(x.f, y.f, z.f)) : val_i(mj_iclamp(x.i, y.i, z.i));
     case MJ_FN_EXP: return val_f(expf(x.f));

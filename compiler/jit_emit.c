@@ -169,8 +169,8 @@ LLVMValueRef mj_cg_extern_fn(mj_cg *g, const char *name, LLVMTypeRef fty) {
 static float rt_expf(float x) { return expf(x); }
 static float rt_logf(float x) { return logf(x); }
 static float rt_tanhf(float x) { return tanhf(x); }
-static float rt_fminf(float a, float b) { return fminf(a, b); }
-static float rt_fmaxf(float a, float b) { return fmaxf(a, b); }
+static float rt_fminf(float a, float b) { return mj_fmin(a, b); }
+static float rt_fmaxf(float a, float b) { return mj_fmax(a, b); }
 static float rt_fmodf(float a, float b) { return fmodf(a, b); }
 static float rt_fclamp(float x, float lo, float hi) { return mj_fclamp(x, lo, hi); }
 

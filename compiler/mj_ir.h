@@ -15,7 +15,8 @@
  *     division truncates toward zero, % has the sign of the dividend (C).
  *   - float is IEEE binary32, no contraction; float % is fmodf.
  *   - int(x) truncates toward zero, saturates to [INT_MIN, INT_MAX], NaN -> 0.
- *   - min/max on floats are fminf/fmaxf; abs is wrap-around on int
+ *   - min/max on floats ignore a NaN operand (as fminf/fmaxf) and order
+ *     -0 < +0 (mj_fmin/mj_fmax); abs is wrap-around on int
  *     (abs(INT_MIN) == INT_MIN) and fabsf on float; exp/log/sqrt/tanh take and
  *     return float (expf, logf, sqrtf, tanhf).
  *   - && || ?: evaluate both sides (no side effects exist).

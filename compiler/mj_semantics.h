@@ -44,7 +44,25 @@ MJ_SEM_FN int32_t mj_imod(int32_t a, int32_t b) {
 MJ_SEM_FN int32_t mj_imin(int32_t a, int32_t b) { return a < b ? a : b; }
 MJ_SEM_FN int32_t mj_imax(int32_t a, int32_t b) { return a > b ? a : b; }
 MJ_SEM_FN int32_t mj_iclamp(int32_t x, int32_t lo, int32_t hi) { return mj_imin(mj_imax(x, lo), hi); }
-MJ_SEM_FN float mj_fclamp(float x, float lo, float hi) { return fminf(fmaxf(x, lo), hi); }
+/* min/max on floats: a NaN operand is ignored (as fminf/fmaxf); when both are
+ * zeros of different sign, min gives -0 and max +0.  Written out (not fminf)
+ * because fminf may return either zero and compilers treat it as commutative,
+ * so two back ends could disagree on the sign of a zero. */
+MJ_SEM_FN float mj_fmin(float a, float b) {
+    if (a != a) return b;
+    if (b != b) return a;
+    if (a < b) return a;
+    if (b < a) return b;
+    return signbit(a) ? a : b;
+}
+MJ_SEM_FN float mj_fmax(float a, float b) {
+    if (a != a) return b;
+    if (b != b) return a;
+    if (a > b) return a;
+    if (b > a) return b;
+    return signbit(a) ? b : a;
+}
+MJ_SEM_FN float mj_fclamp(float x, float lo, float hi) { return mj_fmin(mj_fmax(x, lo), hi); }
 /* int(x): truncate toward zero, saturate, NaN -> 0. */
 MJ_SEM_FN int32_t mj_f2i(float x) {
     if (x != x) return 0;

@@ -131,9 +131,13 @@ int mj_flayout_build(mj_flayout *L, const mj_flayout_opts *o, const mj_prompt *p
     if ((unsigned)o->kind > MJ_FLAYOUT_FEWSHOT_ISOLATED) return mj_err(err, errn, "layout: unknown kind");
     builder B = {L, 0, o, err, errn};
     if (build_rows(&B, pr, paras, n_para)) { mj_flayout_free(L); return -1; }
-    L->offered = 1u << MJ_ANN_SEG | 1u << MJ_ANN_SEG_START | 1u << MJ_ANN_PART;
-    if (o->kind == MJ_FLAYOUT_FEWSHOT_ISOLATED) L->offered |= 1u << MJ_ANN_EXAMPLE;
+    L->offered = mj_flayout_offered(o->kind);
     return 0;
+}
+
+unsigned mj_flayout_offered(mj_flayout_kind k) {
+    unsigned m = 1u << MJ_ANN_SEG | 1u << MJ_ANN_SEG_START | 1u << MJ_ANN_PART;
+    return k == MJ_FLAYOUT_FEWSHOT_ISOLATED ? m | 1u << MJ_ANN_EXAMPLE : m;
 }
 
 /* ---- binding to a program ---------------------------------------------------- */

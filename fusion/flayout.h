@@ -96,6 +96,8 @@ int mj_flayout_build(mj_flayout *L, const mj_flayout_opts *o, const mj_prompt *p
                     const char *const *paras, int n_para, char *err, size_t errn);
 void mj_flayout_free(mj_flayout *L);
 
+/* The annotations (bit a = annotation a) a layout kind offers. */
+unsigned mj_flayout_offered(mj_flayout_kind k);
 /* Check that every `tokens` annotation program p declares is offered by the
  * layout (else -1 and "mask FILE needs tokens annotation 'x', which layout
  * 'NAME' does not provide (it provides: seg, seg_start, part)"). */

@@ -186,6 +186,59 @@ int mj_out_open(mj_out *o, const char *path, bool resume, const char *method, mj
     return 0;
 }
 
+int mj_out_open_ids(mj_out *o, const char *path, bool resume, char ***ids, int64_t *n_ids, char *err,
+                    size_t errn) {
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    *ids = NULL;
+    *n_ids = 0;
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && st.st_size > 0 && !resume)
+        return mj_err(err, errn, "%s already exists: pass --resume to continue it, or remove it", path);
+    mj_strv v;
+    mj_strv_init(&v);
+    int64_t torn_at = -1;
+    if (exists && resume) {
+        size_t len;
+        char *s = mj_file_read(path, &len, err, errn);
+        if (!s) return -1;
+        int64_t line = 0;
+        for (size_t i = 0; i < len;) {
+            const char *nl = memchr(s + i, '\n', len - i);
+            size_t end = nl ? (size_t)(nl - s) : len;
+            line++;
+            if (!nl) { torn_at = (int64_t)i; break; }
+            s[end] = 0;
+            json_object *obj = json_tokener_parse(s + i), *id;
+            int bad = !obj || !json_object_object_get_ex(obj, "id", &id) || !json_object_is_type(id, json_type_string) ||
+                      mj_strv_push(&v, json_object_get_string(id));
+            json_object_put(obj);
+            if (bad && s[i + strspn(s + i, " \t\r")]) {
+                free(s);
+                mj_strv_free(&v);
+                return mj_err(err, errn, "%s:%lld: not a record with a string \"id\"", path, (long long)line);
+            }
+            i = end + 1;
+        }
+        free(s);
+    }
+    o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (o->fd < 0 || (torn_at >= 0 && ftruncate(o->fd, (off_t)torn_at))) {
+        int rc = mj_err(err, errn, "%s: %s", path, strerror(errno));
+        mj_out_close(o);
+        mj_strv_free(&v);
+        return rc;
+    }
+    o->path = strdup(path);
+    mj_buf_init(&o->pending);
+    *ids = v.s;
+    *n_ids = v.n;
+    return 0;
+}
+
+int mj_out_add_raw(mj_out *o, const char *line) { return mj_buf_puts(&o->pending, line); }
+
 int mj_out_add(mj_out *o, const mj_record *r, const char *extra_json) {
     return mj_record_to_json(r, extra_json, &o->pending);
 }

@@ -64,6 +64,13 @@ typedef struct mj_out {
  * must carry method label `method` (else an error: one file, one method). */
 int mj_out_open(mj_out *o, const char *path, bool resume, const char *method, mj_results *done,
                 char *err, size_t errn);
+/* Open path for appending records of any JSONL schema with a string "id":
+ * like mj_out_open, but on resume *ids / *n_ids receive the ids of the
+ * complete lines (caller frees with mj_strs_free). */
+int mj_out_open_ids(mj_out *o, const char *path, bool resume, char ***ids, int64_t *n_ids, char *err,
+                    size_t errn);
+/* Queue one raw JSON line (its '\n' included). */
+int mj_out_add_raw(mj_out *o, const char *line);
 /* Queue one record (written by the next flush). */
 int mj_out_add(mj_out *o, const mj_record *r, const char *extra_json);
 /* write() the queued records in one call, then fsync.  0 / -1. */

@@ -95,6 +95,12 @@ decl:
                                            $$->type = $4.type; $$->type_loc = $4.loc;
                                            $$->is_array = $4.is_array; $$->array_size = $4.size;
                                            $$->size_loc = $4.size_loc; }
+  | HEADS name ':' type '=' expr        { $$ = mj_ast_decl_new(ctx, MJ_DECL_HEADS, L(@1));
+                                           $$->name = $2; $$->name_loc = L(@2);
+                                           $$->type = $4.type; $$->type_loc = $4.loc;
+                                           $$->is_array = $4.is_array; $$->array_size = $4.size;
+                                           $$->size_loc = $4.size_loc;
+                                           mj_parse_error(ctx, L(@5), "heads arrays have no default (their values are set per head)"); }
   | LET name '=' expr                   { $$ = mj_ast_decl_new(ctx, MJ_DECL_LET, L(@1));
                                            $$->name = $2; $$->name_loc = L(@2); $$->init = $4; }
   | DEF name '(' names_opt ')' '=' expr { $$ = mj_ast_decl_new(ctx, MJ_DECL_DEF, L(@1));

@@ -12,7 +12,8 @@
  * the visited blocks against the block-transposed K cache (B-wide vector
  * updates), the score function per visible element when the program has one,
  * softmax over the visible keys in float32 as torch does (max, exp(x - max),
- * sum, scale by 1/sum), then P.V.  A query with no visible key gets zeros. */
+ * sum), then P.V scaled by 1/sum.  exp is a branch-free polynomial (about
+ * 1 ulp; vectorized).  A query with no visible key gets zeros. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3")
 #endif
@@ -126,8 +127,11 @@ typedef struct attn_job {
 } attn_job;
 
 /* srow[0..B) = sum_d q[d] * kt[d*B + j]: B-wide updates, d in order. */
-static void qk_block(const float *restrict q, const float *restrict kt, int32_t D,
-                     float *restrict srow) {
+#define ATTN_INLINE static inline __attribute__((always_inline))
+
+/* srow[0..B) = sum_d q[d] * kt[d*B + j]: B-wide updates, d in order. */
+ATTN_INLINE void qk_block(const float *restrict q, const float *restrict kt, int32_t D,
+                          float *restrict srow) {
     float acc[B];
     for (int j = 0; j < B; j++) acc[j] = 0.0f;
     for (int32_t d = 0; d < D; d++) {
@@ -138,37 +142,93 @@ static void qk_block(const float *restrict q, const float *restrict kt, int32_t 
     for (int j = 0; j < B; j++) srow[j] = acc[j];
 }
 
-/* out[0..D) += p * v[0..D). */
-static void axpy(float *restrict out, const float *restrict v, float p, int32_t D) {
-    for (int32_t d = 0; d < D; d++) out[d] += p * v[d];
+/* exp(x) for x <= 0 (softmax arguments), 0 below -87 (and for -inf): the
+ * Cephes expf reduction and polynomial (about 1 ulp), branch-free so that
+ * it vectorizes. */
+ATTN_INLINE float exp_nonpos(float x) {
+    float xc = x < -87.0f ? -87.0f : x;
+    /* n = nearest integer to xc*log2(e), by the 1.5*2^23 shift (no
+     * float<->int conversion: GCC does not vectorize that round trip) */
+    float shifted = xc * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    int32_t ni;
+    memcpy(&ni, &shifted, sizeof ni);
+    ni -= 0x4b400000;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float z = r * r;
+    float y = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r +
+                 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f) * z + r + 1.0f;
+    int32_t bits = (ni + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.0f ? 0.0f : y * scale;
+}
+
+/* out[0..D) += sum over the block's keys j < nk of p[j] * v[j][0..D), four
+ * keys per pass over out (lanes past nk have p = 0 and finite v). */
+ATTN_INLINE void pv_block(float *restrict out, const float *restrict p,
+                          const float *restrict v, int32_t nk, int32_t D) {
+    for (int32_t j = 0; j < nk; j += 4) {
+        float p0 = p[j], p1 = p[j + 1], p2 = p[j + 2], p3 = p[j + 3];
+        if (p0 == 0.0f && p1 == 0.0f && p2 == 0.0f && p3 == 0.0f) continue;
+        const float *v0 = v + (int64_t)j * D, *v1 = v0 + D, *v2 = v1 + D, *v3 = v2 + D;
+        for (int32_t d = 0; d < D; d++) out[d] += (p0 * v0[d] + p1 * v1[d]) + (p2 * v2[d] + p3 * v3[d]);
+    }
 }
 
 /* Logits of query i (absolute qa) of tile t against every visited block,
  * masked lanes set to -inf; returns the maximum. */
-static float tile_logits(const attn_job *a, const cpu_tile *t, int32_t h, int32_t i,
-                         const float *qv, const float *kbase, float *srow) {
+ATTN_INLINE float tile_logits(const attn_job *a, const cpu_tile *t, int32_t h, int32_t i,
+                              const float *qv, const float *kbase, float *srow) {
     const mj_seqs *s = a->s;
     const cpu_plan *p = &((cpu_seqs *)s->impl)->plan;
     const mj_mask_fns *f = s->fns;
     const mj_row *row = &s->rows[a->b->rows[t->crow]];
     int32_t qa = t->q0 + i;
-    float m = -INFINITY;
+    float mx[B];
+    for (int j = 0; j < B; j++) mx[j] = -INFINITY;
     for (int64_t e = t->first; e < t->first + t->n; e++) {
         const cpu_entry *en = &p->ents[e];
         float *sr = srow + (int64_t)en->kb * B;
         qk_block(qv, kbase + (int64_t)en->kb * a->D * B, a->D, sr);
         uint32_t w = en->bits < 0 ? 0xffffffffu : p->bits[en->bits + i];
-        for (int j = 0; j < B; j++) sr[j] *= a->scale;
+        if (en->nk < B) w &= (1u << en->nk) - 1u;
         for (int j = 0; j < B; j++) {
-            bool vis = j < en->nk && ((w >> j) & 1u);
-            if (!vis) sr[j] = -INFINITY;
-            else if (f->score) sr[j] = f->score(f->ctx, &row->env, qa, en->kb * B + j, h, sr[j]);
-            if (sr[j] > m) m = sr[j];
+            float x = sr[j] * a->scale;
+            sr[j] = ((w >> j) & 1u) ? x : -INFINITY;
         }
+        if (f->score)
+            for (int j = 0; j < en->nk; j++)
+                if ((w >> j) & 1u) sr[j] = f->score(f->ctx, &row->env, qa, en->kb * B + j, h, sr[j]);
+        for (int j = 0; j < B; j++) mx[j] = sr[j] > mx[j] ? sr[j] : mx[j];
     }
+    float m = -INFINITY;
+    for (int j = 0; j < B; j++) m = mx[j] > m ? mx[j] : m;
     return m;
 }
 
+/* exp(s - m) over the visited blocks in place; returns the sum. */
+ATTN_INLINE float tile_exp(const cpu_plan *p, const cpu_tile *t, float *srow, float m) {
+    float part[B];
+    for (int j = 0; j < B; j++) part[j] = 0.0f;
+    for (int64_t e = t->first; e < t->first + t->n; e++) {
+        float *sr = srow + (int64_t)p->ents[e].kb * B;
+        for (int j = 0; j < B; j++) {
+            sr[j] = exp_nonpos(sr[j] - m);
+            part[j] += sr[j];
+        }
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < B; j++) sum += part[j];
+    return sum;
+}
+
+/* Cloned per instruction set (the default x86-64 build has only SSE2); the
+ * helpers above inline into each clone. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 static void attn_task(void *ctx, int64_t item, int tid) {
     const attn_job *a = ctx;
     const mj_seqs *s = a->s;
@@ -190,23 +250,17 @@ static void attn_task(void *ctx, int64_t item, int tid) {
         memset(out, 0, (size_t)D * sizeof *out);
         float m = tile_logits(a, t, h, i, qv, kbase, srow);
         if (m == -INFINITY) continue;                 /* no visible key: zeros */
-        float sum = 0.0f;
-        for (int64_t e = t->first; e < t->first + t->n; e++) {
-            float *sr = srow + (int64_t)p->ents[e].kb * B;
-            for (int j = 0; j < B; j++) {
-                sr[j] = expf(sr[j] - m);
-                sum += sr[j];
-            }
-        }
-        float inv = 1.0f / sum;
+        float inv = 1.0f / tile_exp(p, t, srow, m);
         for (int64_t e = t->first; e < t->first + t->n; e++) {
             const cpu_entry *en = &p->ents[e];
             const float *sr = srow + (int64_t)en->kb * B;
-            for (int j = 0; j < en->nk; j++) {
-                if (sr[j] == 0.0f) continue;
-                axpy(out, vbase + ((int64_t)en->kb * B + j) * D, sr[j] * inv, (int32_t)D);
-            }
+            const float *vb = vbase + (int64_t)en->kb * B * D;
+            int32_t nk4 = (en->nk + 3) & ~3;
+            if (D == 64) pv_block(out, sr, vb, nk4, 64);
+            else if (D == 128) pv_block(out, sr, vb, nk4, 128);
+            else pv_block(out, sr, vb, nk4, (int32_t)D);
         }
+        for (int64_t d = 0; d < D; d++) out[d] *= inv;
     }
 }
 

@@ -75,7 +75,7 @@ static void gemv_task(void *ctx, int64_t i, int tid) {
 }
 
 /* Rows of X up to which the GEMV path is used. */
-#define GEMV_MAX_ROWS 4
+#define GEMV_MAX_ROWS 8
 
 void cpu_gemm_xwt(cpu_engine *ce, int64_t M, int64_t N, int64_t K, const float *X,
                   const float *W, float *Y, int64_t ldy, float beta) {

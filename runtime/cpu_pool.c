@@ -1,21 +1,31 @@
 /* cpu_pool.c — a small fixed thread pool for the CPU engine: the caller and
- * n-1 workers take items of one job from a shared atomic counter.  Workers
- * sleep on a condition variable between jobs (no spinning, so they never
- * steal the cores from BLAS or from other processes while idle). */
+ * n-1 workers take items of one job from a shared atomic counter.  Between
+ * jobs a worker spins briefly (a forward pass issues jobs every few tens of
+ * microseconds), then sleeps on a condition variable, so an idle engine
+ * costs no CPU. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
 #include "cpu_internal.h"
 
+/* Polls of the job generation before a worker goes to sleep (~50 us). */
+#define POOL_SPIN 20000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 struct cpu_pool {
     int n;                       /* threads in all, caller included */
     pthread_t *th;
     pthread_mutex_t mu;
     pthread_cond_t wake, idle;
-    uint64_t gen;                /* job generation, bumped per job */
-    int busy;                    /* workers still in the current job */
-    bool quit;
+    atomic_ullong gen;           /* job generation, bumped per job */
+    atomic_int busy;             /* workers still in the current job */
+    atomic_bool quit;
     /* the current job */
     cpu_task_fn fn;
     void *ctx;
@@ -40,17 +50,24 @@ static void *pool_worker(void *arg) {
     int tid = wa->tid;
     free(wa);
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->quit && p->gen == seen) pthread_cond_wait(&p->wake, &p->mu);
-        if (p->quit) break;
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < POOL_SPIN && atomic_load(&p->gen) == seen && !atomic_load(&p->quit); i++)
+            cpu_relax();
+        if (atomic_load(&p->gen) == seen) {
+            pthread_mutex_lock(&p->mu);
+            while (!atomic_load(&p->quit) && atomic_load(&p->gen) == seen)
+                pthread_cond_wait(&p->wake, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->quit)) break;
+        seen = atomic_load(&p->gen);
         pool_drain(p, tid);
-        pthread_mutex_lock(&p->mu);
-        if (--p->busy == 0) pthread_cond_signal(&p->idle);
+        if (atomic_fetch_sub(&p->busy, 1) == 1) {
+            pthread_mutex_lock(&p->mu);
+            pthread_cond_signal(&p->idle);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 
@@ -78,7 +95,7 @@ cpu_pool *cpu_pool_init(int n) {
 void cpu_pool_free(cpu_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->quit = true;
+    atomic_store(&p->quit, true);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int t = 1; t < p->n; t++) pthread_join(p->th[t], NULL);
@@ -97,17 +114,20 @@ void cpu_pool_run(cpu_pool *p, int64_t n_items, cpu_task_fn fn, void *ctx) {
         for (int64_t i = 0; i < n_items; i++) fn(ctx, i, 0);
         return;
     }
-    pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ctx = ctx;
     p->n_items = n_items;
     atomic_store(&p->next, 0);
-    p->busy = p->n - 1;
-    p->gen++;
+    atomic_store(&p->busy, p->n - 1);
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->gen, 1);          /* publishes the job (seq_cst) */
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     pool_drain(p, 0);
-    pthread_mutex_lock(&p->mu);
-    while (p->busy > 0) pthread_cond_wait(&p->idle, &p->mu);
-    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < POOL_SPIN && atomic_load(&p->busy) > 0; i++) cpu_relax();
+    if (atomic_load(&p->busy) > 0) {
+        pthread_mutex_lock(&p->mu);
+        while (atomic_load(&p->busy) > 0) pthread_cond_wait(&p->idle, &p->mu);
+        pthread_mutex_unlock(&p->mu);
+    }
 }

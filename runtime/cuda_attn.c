@@ -53,16 +53,24 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
     return a->compile_ms[k];
 }
 
+/* Tuning switches (environment): MJ_ATTN_QTILE=64 (64-row prefill tiles,
+ * mma.sync), MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too). */
 static int env_qtile(void) {
-    const char *qt = getenv("MJ_ATTN_QTILE");   /* tuning: 64 or 128 */
+    const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 64 ? 64 : 128;
+}
+static bool env_no_wgmma(void) {
+    const char *w = getenv("MJ_ATTN_NO_WGMMA");
+    return w && *w && strcmp(w, "0") != 0;
 }
 
 /* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
 static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
     char defs[96];
-    if (k == K_PREFILL) snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d", head_dim, qtile);
+    if (k == K_PREFILL)
+        snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s", head_dim, qtile,
+                 env_no_wgmma() ? " MJ_NO_WGMMA=1" : "");
     else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d", head_dim);
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
@@ -113,10 +121,6 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->p = p;
     a->head_dim = head_dim;
     a->qtile = env_qtile();
-    int lds = head_dim + 8;
-    a->smem[K_PREFILL] = (a->qtile + 6 * MJ_ATTN_BLOCK) * lds * 2;
-    int kv = 4 * MJ_ATTN_BLOCK * lds * 2, ow = 4 * MJ_ATTN_DECODE_ROWS * head_dim * 4;
-    a->smem[K_DECODE] = MJ_ATTN_DECODE_ROWS * lds * 2 + (kv > ow ? kv : ow);
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -126,6 +130,8 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
         mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_decode", &a->fn_decode) ||
         mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_summary", &a->fn_summary[K_DECODE]) ||
         mj_cu_function(cu, a->mod[K_DECODE], "mj_attn_decode_combine", &a->fn_combine) ||
+        mj_cu_module_int(cu, a->mod[K_PREFILL], "mj_prefill_smem", &a->smem[K_PREFILL]) ||
+        mj_cu_module_int(cu, a->mod[K_DECODE], "mj_decode_smem", &a->smem[K_DECODE]) ||
         mj_cu_set_smem(cu, a->fn_prefill, a->smem[K_PREFILL]) ||
         mj_cu_set_smem(cu, a->fn_decode, a->smem[K_DECODE])) {
         mj_diag_add_file(d, MJ_SEV_ERROR, p->path, "%s", mj_cu_error(cu));

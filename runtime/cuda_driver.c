@@ -1,6 +1,13 @@
 /* cuda_driver.c — lazy binding of the CUDA driver API (see cuda_driver.h).
  * Only cuda.h's types and constants are used at compile time; every entry
- * point is looked up with dlsym in libcuda.so.1 when first needed. */
+ * point is looked up with dlsym in libcuda.so.1 when first needed.
+ *
+ * Written by H4 (attention kernels); extended additively by H9 (CUDA
+ * forward): streams, asynchronous copies, pinned host memory, memory info
+ * and graph capture (the "ext" entry points, bound separately so that a
+ * driver lacking one only disables that feature), and a per-thread current
+ * stream that mj_cu_launch uses (NULL, the legacy default stream, unless a
+ * caller sets one: H4's code is unchanged in behaviour). */
 #include "cuda_driver.h"
 
 #include <dlfcn.h>
@@ -29,6 +36,7 @@ typedef struct cu_fns {
     CUresult (*mod_load)(CUmodule *, const void *);
     CUresult (*mod_unload)(CUmodule);
     CUresult (*mod_fn)(CUfunction *, CUmodule, const char *);
+    CUresult (*mod_global)(CUdeviceptr *, size_t *, CUmodule, const char *);
     CUresult (*fn_attr)(CUfunction, CUfunction_attribute, int);
     CUresult (*launch)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
                        unsigned, CUstream, void **, void **);
@@ -40,9 +48,30 @@ typedef struct cu_fns {
     CUresult (*err_string)(CUresult, const char **);
 } cu_fns;
 
+/* (H9) optional entry points: streams, async copies, pinned memory, graphs. */
+typedef struct cu_ext_fns {
+    CUresult (*stream_create)(CUstream *, unsigned);
+    CUresult (*stream_destroy)(CUstream);
+    CUresult (*stream_sync)(CUstream);
+    CUresult (*htod_async)(CUdeviceptr, const void *, size_t, CUstream);
+    CUresult (*dtoh_async)(void *, CUdeviceptr, size_t, CUstream);
+    CUresult (*dtod_async)(CUdeviceptr, CUdeviceptr, size_t, CUstream);
+    CUresult (*memset8_async)(CUdeviceptr, unsigned char, size_t, CUstream);
+    CUresult (*host_alloc)(void **, size_t);
+    CUresult (*host_free)(void *);
+    CUresult (*mem_info)(size_t *, size_t *);
+    CUresult (*capture_begin)(CUstream, CUstreamCaptureMode);
+    CUresult (*capture_end)(CUstream, CUgraph *);
+    CUresult (*graph_instantiate)(CUgraphExec *, CUgraph, unsigned long long);
+    CUresult (*graph_launch)(CUgraphExec, CUstream);
+    CUresult (*graph_exec_destroy)(CUgraphExec);
+    CUresult (*graph_destroy)(CUgraph);
+} cu_ext_fns;
+
 struct mj_cu {
     void *lib;
     cu_fns f;
+    cu_ext_fns x;          /* (H9) NULL members: feature missing */
     CUdevice dev;
     CUcontext ctx;
     int cc, sms;
@@ -84,6 +113,7 @@ static const char *bind_all(mj_cu *cu) {
         {(void **)&cu->f.mod_load, "cuModuleLoadData", 0},
         {(void **)&cu->f.mod_unload, "cuModuleUnload", 0},
         {(void **)&cu->f.mod_fn, "cuModuleGetFunction", 0},
+        {(void **)&cu->f.mod_global, "cuModuleGetGlobal_v2", 0},
         {(void **)&cu->f.fn_attr, "cuFuncSetAttribute", 0},
         {(void **)&cu->f.launch, "cuLaunchKernel", 0},
         {(void **)&cu->f.ev_create, "cuEventCreate", 0},
@@ -99,6 +129,29 @@ static const char *bind_all(mj_cu *cu) {
         if (!*t[i].slot) return t[i].name;
     }
     return NULL;
+}
+
+/* (H9) Looks up the optional entry points; a missing one stays NULL. */
+static void bind_ext(mj_cu *cu) {
+    struct { void **slot; const char *name; } t[] = {
+        {(void **)&cu->x.stream_create, "cuStreamCreate"},
+        {(void **)&cu->x.stream_destroy, "cuStreamDestroy_v2"},
+        {(void **)&cu->x.stream_sync, "cuStreamSynchronize"},
+        {(void **)&cu->x.htod_async, "cuMemcpyHtoDAsync_v2"},
+        {(void **)&cu->x.dtoh_async, "cuMemcpyDtoHAsync_v2"},
+        {(void **)&cu->x.dtod_async, "cuMemcpyDtoDAsync_v2"},
+        {(void **)&cu->x.memset8_async, "cuMemsetD8Async"},
+        {(void **)&cu->x.host_alloc, "cuMemAllocHost_v2"},
+        {(void **)&cu->x.host_free, "cuMemFreeHost"},
+        {(void **)&cu->x.mem_info, "cuMemGetInfo_v2"},
+        {(void **)&cu->x.capture_begin, "cuStreamBeginCapture_v2"},
+        {(void **)&cu->x.capture_end, "cuStreamEndCapture"},
+        {(void **)&cu->x.graph_instantiate, "cuGraphInstantiateWithFlags"},
+        {(void **)&cu->x.graph_launch, "cuGraphLaunch"},
+        {(void **)&cu->x.graph_exec_destroy, "cuGraphExecDestroy"},
+        {(void **)&cu->x.graph_destroy, "cuGraphDestroy"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) *t[i].slot = dlsym(cu->lib, t[i].name);
 }
 
 /* Initialises the_cu; returns 0 or -1 with open_err set. */
@@ -119,6 +172,7 @@ static int open_device(void) {
         snprintf(open_err, sizeof open_err, "libcuda.so.1 lacks %s (driver too old?)", missing);
         return -1;
     }
+    bind_ext(cu);
     int n = 0, major = 0, minor = 0;
     CUresult r = cu->f.init(0);
     if (r == CUDA_SUCCESS) r = cu->f.device_count(&n);
@@ -219,6 +273,18 @@ int mj_cu_function(mj_cu *cu, void *mod, const char *name, void **fn) {
     return 0;
 }
 
+int mj_cu_module_int(mj_cu *cu, void *mod, const char *name, int *value) {
+    CUdeviceptr p = 0;
+    size_t n = 0;
+    CU_CALL(cu, "cuModuleGetGlobal", cu->f.mod_global(&p, &n, (CUmodule)mod, name));
+    if (n != sizeof(int)) {
+        snprintf(cu->err, sizeof cu->err, "module global %s has %zu bytes, not an int", name, n);
+        return -1;
+    }
+    CU_CALL(cu, "cuMemcpyDtoH", cu->f.dtoh(value, p, sizeof(int)));
+    return 0;
+}
+
 int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes) {
     CU_CALL(cu, "cuFuncSetAttribute", cu->f.fn_attr((CUfunction)fn,
             CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
@@ -227,9 +293,7 @@ int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes) {
 
 int mj_cu_launch(mj_cu *cu, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                  unsigned smem, void **args) {
-    if (!gx || !gy || !gz) return 0;
-    CU_CALL(cu, "cuLaunchKernel", cu->f.launch((CUfunction)fn, gx, gy, gz, block, 1, 1, smem, NULL, args, NULL));
-    return 0;
+    return mj_cu_launch_on(cu, mj_cu_get_stream(cu), fn, gx, gy, gz, block, smem, args);
 }
 
 int mj_cu_timer_init(mj_cu *cu, mj_cu_timer *t) {
@@ -257,4 +321,122 @@ void mj_cu_timer_free(mj_cu *cu, mj_cu_timer *t) {
     if (t->start) cu->f.ev_destroy((CUevent)t->start);
     if (t->stop) cu->f.ev_destroy((CUevent)t->stop);
     t->start = t->stop = NULL;
+}
+
+/* ---- (H9) streams, asynchronous copies, pinned memory, graphs ------------------------- */
+
+static __thread void *cur_stream;    /* per thread; NULL: the legacy default stream */
+
+#define CU_NEED(cu, fn, what) do { if (!(cu)->x.fn) { \
+    snprintf((cu)->err, sizeof (cu)->err, "%s: not in this libcuda.so.1 (driver too old?)", what); \
+    return -1; } } while (0)
+
+void mj_cu_set_stream(mj_cu *cu, mj_cu_stream s) { (void)cu; cur_stream = s; }
+mj_cu_stream mj_cu_get_stream(const mj_cu *cu) { (void)cu; return cur_stream; }
+
+int mj_cu_launch_on(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz,
+                    unsigned block, unsigned smem, void **args) {
+    if (!gx || !gy || !gz) return 0;
+    CU_CALL(cu, "cuLaunchKernel", cu->f.launch((CUfunction)fn, gx, gy, gz, block, 1, 1, smem,
+                                               (CUstream)s, args, NULL));
+    return 0;
+}
+
+int mj_cu_stream_create(mj_cu *cu, mj_cu_stream *s) {
+    CU_NEED(cu, stream_create, "cuStreamCreate");
+    CUstream st = NULL;
+    CU_CALL(cu, "cuStreamCreate", cu->x.stream_create(&st, CU_STREAM_NON_BLOCKING));
+    *s = st;
+    return 0;
+}
+
+void mj_cu_stream_destroy(mj_cu *cu, mj_cu_stream s) {
+    if (s && cu->x.stream_destroy) cu->x.stream_destroy((CUstream)s);
+}
+
+int mj_cu_stream_sync(mj_cu *cu, mj_cu_stream s) {
+    CU_NEED(cu, stream_sync, "cuStreamSynchronize");
+    CU_CALL(cu, "cuStreamSynchronize", cu->x.stream_sync((CUstream)s));
+    return 0;
+}
+
+int mj_cu_upload_async(mj_cu *cu, mj_cu_ptr dst, const void *src, size_t bytes, mj_cu_stream s) {
+    if (!bytes) return 0;
+    CU_NEED(cu, htod_async, "cuMemcpyHtoDAsync");
+    CU_CALL(cu, "cuMemcpyHtoDAsync", cu->x.htod_async((CUdeviceptr)dst, src, bytes, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_download_async(mj_cu *cu, void *dst, mj_cu_ptr src, size_t bytes, mj_cu_stream s) {
+    if (!bytes) return 0;
+    CU_NEED(cu, dtoh_async, "cuMemcpyDtoHAsync");
+    CU_CALL(cu, "cuMemcpyDtoHAsync", cu->x.dtoh_async(dst, (CUdeviceptr)src, bytes, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_copy_async(mj_cu *cu, mj_cu_ptr dst, mj_cu_ptr src, size_t bytes, mj_cu_stream s) {
+    if (!bytes) return 0;
+    CU_NEED(cu, dtod_async, "cuMemcpyDtoDAsync");
+    CU_CALL(cu, "cuMemcpyDtoDAsync", cu->x.dtod_async((CUdeviceptr)dst, (CUdeviceptr)src, bytes, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_memset8_async(mj_cu *cu, mj_cu_ptr dst, uint8_t value, size_t bytes, mj_cu_stream s) {
+    if (!bytes) return 0;
+    CU_NEED(cu, memset8_async, "cuMemsetD8Async");
+    CU_CALL(cu, "cuMemsetD8Async", cu->x.memset8_async((CUdeviceptr)dst, value, bytes, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_host_alloc(mj_cu *cu, void **p, size_t bytes) {
+    CU_NEED(cu, host_alloc, "cuMemAllocHost");
+    CU_CALL(cu, "cuMemAllocHost", cu->x.host_alloc(p, bytes ? bytes : 1));
+    return 0;
+}
+
+void mj_cu_host_free(mj_cu *cu, void *p) {
+    if (p && cu->x.host_free) cu->x.host_free(p);
+}
+
+int mj_cu_mem_info(mj_cu *cu, size_t *free_bytes, size_t *total_bytes) {
+    CU_NEED(cu, mem_info, "cuMemGetInfo");
+    CU_CALL(cu, "cuMemGetInfo", cu->x.mem_info(free_bytes, total_bytes));
+    return 0;
+}
+
+int mj_cu_graphs_available(const mj_cu *cu) {
+    return cu->x.capture_begin && cu->x.capture_end && cu->x.graph_instantiate &&
+           cu->x.graph_launch && cu->x.graph_exec_destroy && cu->x.graph_destroy;
+}
+
+int mj_cu_capture_begin(mj_cu *cu, mj_cu_stream s) {
+    CU_NEED(cu, capture_begin, "cuStreamBeginCapture");
+    CU_CALL(cu, "cuStreamBeginCapture", cu->x.capture_begin((CUstream)s, CU_STREAM_CAPTURE_MODE_RELAXED));
+    return 0;
+}
+
+int mj_cu_capture_end(mj_cu *cu, mj_cu_stream s, void **exec) {
+    *exec = NULL;
+    if (!mj_cu_graphs_available(cu)) {
+        snprintf(cu->err, sizeof cu->err, "CUDA graphs: not in this libcuda.so.1");
+        return -1;
+    }
+    CUgraph g = NULL;
+    CU_CALL(cu, "cuStreamEndCapture", cu->x.capture_end((CUstream)s, &g));
+    CUgraphExec ge = NULL;
+    CUresult r = cu->x.graph_instantiate(&ge, g, 0);
+    cu->x.graph_destroy(g);
+    if (r != CUDA_SUCCESS) { set_err(cu, "cuGraphInstantiate", r); return -1; }
+    *exec = ge;
+    return 0;
+}
+
+int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s) {
+    CU_NEED(cu, graph_launch, "cuGraphLaunch");
+    CU_CALL(cu, "cuGraphLaunch", cu->x.graph_launch((CUgraphExec)exec, (CUstream)s));
+    return 0;
+}
+
+void mj_cu_graph_free(mj_cu *cu, void *exec) {
+    if (exec && cu->x.graph_exec_destroy) cu->x.graph_exec_destroy((CUgraphExec)exec);
 }

@@ -2,7 +2,20 @@
  * so that the maskjit binary runs (with a clear message) on machines without
  * an NVIDIA driver or GPU; libcuda is never linked.  One process-wide handle
  * on device 0 with its primary context.  Every call returns 0, or -1 with a
- * message in mj_cu_error() (the last error of the handle; not thread-safe). */
+ * message in mj_cu_error() (the last error of the handle; not thread-safe).
+ *
+ * Written by H4; the section "streams, asynchronous copies, pinned memory,
+ * graphs" at the end was added by H9 (CUDA forward).  mj_cu_launch now runs
+ * on the calling thread's current stream (mj_cu_set_stream), which is NULL —
+ * the legacy default stream, as before — unless a caller sets one.
+ *
+ * (H9 -> H4) request, for the forward pass: an additive
+ *     int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o);
+ * in cuda_attn.h that swaps the tensors of the last plan (same shapes, strides
+ * and rows), so that one plan serves all layers of a step (the plan does not
+ * depend on the layer), plus #define MJ_ATTN_HAVE_SET_TENSORS 1 so that
+ * runtime/cuda_fwd_attn.c can use it when present.  Until then the forward
+ * plans once per layer. */
 #ifndef MJ_CUDA_DRIVER_H
 #define MJ_CUDA_DRIVER_H
 
@@ -34,6 +47,8 @@ int mj_cu_sync(mj_cu *cu);
 int mj_cu_module_load(mj_cu *cu, const void *image, void **mod);
 void mj_cu_module_unload(mj_cu *cu, void *mod);
 int mj_cu_function(mj_cu *cu, void *mod, const char *name, void **fn);
+/* Value of the module's `__device__ const int NAME`. */
+int mj_cu_module_int(mj_cu *cu, void *mod, const char *name, int *value);
 /* Allow `bytes` of dynamic shared memory (needed above 48 KB). */
 int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes);
 /* Launch on the default stream; args as for cuLaunchKernel. */
@@ -46,5 +61,33 @@ int mj_cu_timer_init(mj_cu *cu, mj_cu_timer *t);
 int mj_cu_timer_start(mj_cu *cu, mj_cu_timer *t);
 int mj_cu_timer_stop(mj_cu *cu, mj_cu_timer *t, float *ms);
 void mj_cu_timer_free(mj_cu *cu, mj_cu_timer *t);
+
+/* ---- (H9) streams, asynchronous copies, pinned memory, graphs ----------------------
+ * Streams are created non-blocking (no implicit ordering with the legacy
+ * default stream).  Graph capture uses the relaxed mode. */
+typedef void *mj_cu_stream;
+/* The calling thread's stream for mj_cu_launch (NULL: legacy default). */
+void mj_cu_set_stream(mj_cu *cu, mj_cu_stream s);
+mj_cu_stream mj_cu_get_stream(const mj_cu *cu);
+int mj_cu_launch_on(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz,
+                    unsigned block, unsigned smem, void **args);
+int mj_cu_stream_create(mj_cu *cu, mj_cu_stream *s);
+void mj_cu_stream_destroy(mj_cu *cu, mj_cu_stream s);
+int mj_cu_stream_sync(mj_cu *cu, mj_cu_stream s);
+int mj_cu_upload_async(mj_cu *cu, mj_cu_ptr dst, const void *src, size_t bytes, mj_cu_stream s);
+int mj_cu_download_async(mj_cu *cu, void *dst, mj_cu_ptr src, size_t bytes, mj_cu_stream s);
+int mj_cu_copy_async(mj_cu *cu, mj_cu_ptr dst, mj_cu_ptr src, size_t bytes, mj_cu_stream s);
+int mj_cu_memset8_async(mj_cu *cu, mj_cu_ptr dst, uint8_t value, size_t bytes, mj_cu_stream s);
+/* Page-locked host memory (for asynchronous copies). */
+int mj_cu_host_alloc(mj_cu *cu, void **p, size_t bytes);
+void mj_cu_host_free(mj_cu *cu, void *p);
+int mj_cu_mem_info(mj_cu *cu, size_t *free_bytes, size_t *total_bytes);
+/* Graphs: 1 when the driver has every graph entry point. */
+int mj_cu_graphs_available(const mj_cu *cu);
+int mj_cu_capture_begin(mj_cu *cu, mj_cu_stream s);
+/* Ends the capture on s and instantiates it (*exec; free with mj_cu_graph_free). */
+int mj_cu_capture_end(mj_cu *cu, mj_cu_stream s, void **exec);
+int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s);
+void mj_cu_graph_free(mj_cu *cu, void *exec);
 
 #endif

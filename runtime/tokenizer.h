@@ -10,6 +10,8 @@
 #include <stdint.h>
 
 typedef struct mj_tokenizer mj_tokenizer;
+/* (A loaded tokenizer is read-only: encode/decode may run on it from several
+ * threads at once.) */
 
 /* PATH: a tokenizer.json, a model directory holding one (tokenizer_config.json
  * beside it gives BOS/EOS), or a .gguf file.  NULL with a message in err. */

@@ -24,7 +24,7 @@ work="$BUILD/fuzz-corpus"
 rm -rf "$work" "$BUILD/fuzz-run"
 mkdir -p "$work" "$BUILD/fuzz-artifacts" "$BUILD/fuzz-run"
 cp "$ROOT"/tests/fuzz/corpus/* "$work"/
-for f in "$ROOT"/examples/*.mask; do cp "$f" "$work/example_$(basename "$f")"; done
+for f in "$ROOT"/examples/*.mask; do cp "$f" "$work/example_$(basename "$f")"; done   # new examples too
 
 echo "fuzz: running fuzz_check for ${SECS}s on $(ls "$work" | wc -l) seed inputs"
 cd "$BUILD/fuzz-run"

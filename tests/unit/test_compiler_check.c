@@ -230,6 +230,11 @@ static void test_imports(void) {
     CHECK(p != NULL && d.n_errors == 0);
     mj_program_free(p);
     mj_diags_free(&d);
+    mj_diags_init(&d);
+    p = mj_compile_file(mj_test_path("tests/diag/import_noext.mask"), NULL, &d);
+    CHECK(p != NULL && d.n == 0);
+    mj_program_free(p);
+    mj_diags_free(&d);
 }
 
 /* Number of warnings for SRC (which must compile). */

@@ -683,12 +683,13 @@ static void time_example(const char *rel, int runs) {
     mj_program_free(p);
 }
 
-/* The seed fusion example and the largest example (by tree size). */
+/* The seed fusion example, the largest example (by tree size), and the
+ * largest ones with a score and with a position program. */
 static void test_timings(void) {
     time_example("examples/fusion_seed.mask", 9);
     DIR *dp = opendir(mj_test_path("examples"));
-    char best[512] = "";
-    long best_n = -1;
+    char best[3][512] = {"", "", ""};
+    long best_n[3] = {-1, -1, -1};
     struct dirent *de;
     while (dp && (de = readdir(dp))) {
         size_t n = strlen(de->d_name);
@@ -699,14 +700,23 @@ static void test_timings(void) {
         mj_diags_init(&d);
         mj_program *p = mj_compile_file(mj_test_path(rel), NULL, &d);
         mj_diags_free(&d);
-        if (p && program_size(p) > best_n) {
-            best_n = program_size(p);
-            snprintf(best, sizeof best, "%s", rel);
+        if (!p) continue;
+        long size = program_size(p);
+        int has[3] = {1, p->score != NULL, p->position != NULL};
+        for (int k = 0; k < 3; k++) {
+            if (has[k] && size > best_n[k]) {
+                best_n[k] = size;
+                snprintf(best[k], sizeof best[k], "%s", rel);
+            }
         }
         mj_program_free(p);
     }
     if (dp) closedir(dp);
-    if (best[0]) time_example(best, 9);
+    for (int k = 0; k < 3; k++) {
+        int dup = !best[k][0];
+        for (int m = 0; m < k; m++) dup |= !strcmp(best[k], best[m]);
+        if (!dup) time_example(best[k], 9);
+    }
 }
 
 int main(void) {

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset.h"
 #include "flayout.h"
+#include "tokenizer.h"
 #include "support/testlib.h"
 
 /* Each byte is one token (id = byte value). */
@@ -159,10 +161,59 @@ static void test_bind(void) {
     CHECK(mj_flayout_kind_parse("fewshot-isolated") == MJ_FLAYOUT_FEWSHOT_ISOLATED && mj_flayout_kind_parse("x") == -1);
 }
 
+static int tok_encode(void *ctx, const char *text, int32_t **ids, size_t *n) {
+    return mj_tokenizer_encode(ctx, text, strlen(text), false, ids, n);
+}
+
+/* With a real BPE tokenizer, the ids of the separately tokenized pieces equal
+ * the ids of the whole prompt text (pieces are cut at pre-token boundaries),
+ * for every MyriadLAMA paraphrase of 100 questions and both prompt styles. */
+static void test_real_tokenizer(void) {
+    const char *tp = mj_test_shared_data("tokenizers/llama3/tokenizer.json");
+    const char *qp = mj_test_shared_data("myriadlama/questions.jsonl");
+    if (!tp || !qp) { printf("SKIP real-tokenizer part: ../shared/data absent\n"); return; }
+    char err[512];
+    mj_tokenizer *t = mj_tokenizer_load(tp, err, sizeof err);
+    mj_dataset d;
+    if (!t || mj_dataset_load(&d, qp, MJ_DATA_AUTO, false, err, sizeof err)) {
+        CHECKF(0, "%s", err);
+        mj_tokenizer_free(t);
+        return;
+    }
+    int bad = 0, total = 0;
+    for (int style = 0; style < 2; style++) {
+        mj_prompt pr;
+        mj_prompt_init_builtin(&pr, (mj_prompt_style)style, err, sizeof err);
+        for (int64_t qi = 0; qi < 100 && qi < d.n; qi++)
+            for (int i = 0; i < d.q[qi].n_paraphrases; i++) {
+                const char *para = d.q[qi].paraphrases[i];
+                mj_flayout L;
+                mj_flayout_opts o = {MJ_FLAYOUT_STUDY, MJ_CUE_FUSED, mj_tokenizer_bos(t), NULL, tok_encode, t};
+                char *full = mj_prompt_full(&pr, para);
+                int32_t *ids = NULL;
+                size_t n = 0;
+                if (mj_flayout_build(&L, &o, &pr, &para, 1, err, sizeof err) ||
+                    mj_tokenizer_encode(t, full, strlen(full), true, &ids, &n)) { bad++; continue; }
+                total++;
+                if ((size_t)L.n != n || memcmp(L.ids, ids, n * sizeof *ids)) {
+                    if (bad++ < 3) fprintf(stderr, "  pieces differ from the whole text for: %s\n", para);
+                }
+                free(ids);
+                free(full);
+                mj_flayout_free(&L);
+            }
+        mj_prompt_free(&pr);
+    }
+    CHECKF(bad == 0 && total > 2000, "%d of %d prompts tokenize differently in pieces", bad, total);
+    mj_dataset_free(&d);
+    mj_tokenizer_free(t);
+}
+
 int main(void) {
     test_study();
     test_shared_prefix();
     test_fewshot_isolated();
     test_bind();
+    test_real_tokenizer();
     return mj_test_finish();
 }

@@ -4,8 +4,10 @@
  * paraphrase-fusion mask, and the fusion mask with restarted positions, to
  * 1e-4 relative (max abs diff / max |ref|); and the 32 greedy tokens (and
  * the logits that chose them) under causal and fusion, decoded with the KV
- * cache.  Masks come from examples/*.mask when present, else the same text
- * compiled here; both the interpreter and the LLVM JIT run them. */
+ * cache.  Masks come from examples/ (causal, fusion_seed) when present, else
+ * the same text compiled here; both the interpreter and the LLVM JIT run
+ * them.  Fixtures made on a real GGUF (smollm2/: next-token logits and 12
+ * greedy tokens per prompt) run when the GGUF is under models/. */
 #include <dirent.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -234,6 +236,56 @@ static void run_fixture(const fixture *f, mj_program *const progs[3], bool jit) 
     mj_model_free(&m);
 }
 
+/* A fixture made on a real GGUF model (expected.json has "gguf"): the
+ * next-token logits of each prompt and its greedy continuation, with the
+ * GGUF from models/smollm2-135m-instruct/ or $MJ_MODELS_DIR (skip when absent). */
+static void run_gguf_fixture(const char *dir, json_object *o, const mj_program *causal) {
+    json_object *v, *prompts;
+    if (!json_object_object_get_ex(o, "gguf", &v)) return;
+    const char *name = json_object_get_string(v), *md = getenv("MJ_MODELS_DIR");
+    char path[2048], err[512] = "";
+    snprintf(path, sizeof path, "%s/smollm2-135m-instruct/%s", md ? md : mj_test_path("models"), name);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) { printf("SKIP %s: %s absent (scripts/fetch-smollm2.sh)\n", dir, path); return; }
+    fclose(fp);
+    mj_model m;
+    if (mj_model_load(&m, path, err, sizeof err) != 0) { CHECKF(0, "load %s: %s", path, err); return; }
+    mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CPU, 0, err, sizeof err);
+    mj_mask_fns fns = mj_interp_fns(causal);
+    int32_t V = m.cfg.vocab;
+    float *lg = malloc((size_t)V * sizeof *lg);
+    printf("%s (%s):\n", dir, name);
+    CHECK(e != NULL && json_object_object_get_ex(o, "prompts", &prompts));
+    for (size_t k = 0; e && k < json_object_array_length(prompts); k++) {
+        json_object *pr = json_object_array_get_idx(prompts, k), *lf;
+        int32_t ids[512], greedy[64];
+        int32_t n = json_ints(pr, "ids", ids, 512), ng = json_ints(pr, "greedy", greedy, 64);
+        CHECK(n > 0 && ng > 0 && json_object_object_get_ex(pr, "logits_file", &lf));
+        if (n <= 0 || ng <= 0) continue;
+        float *ref = read_bin(dir, json_object_get_string(lf), V);
+        mj_row_spec spec = {ids, n, NULL, NULL, NULL, 0};
+        mj_seqs *s = mj_seqs_init(e, causal, &fns, 1, &spec, ng, err, sizeof err);
+        int rc = s ? mj_seqs_prefill(s, lg) : -1;
+        CHECKF(rc == 0 && ref, "%s prompt %zu: %s", dir, k, s ? mj_seqs_error(s) : err);
+        double d = rc == 0 && ref ? rel_diff(lg, ref, V) : 1.0;
+        CHECKF(d <= TOL, "%s prompt %zu: logits rel diff %g", dir, k, d);
+        int same = 0;
+        for (int32_t i = 0; rc == 0 && i < ng; i++) {
+            int32_t t = argmax(lg, V);
+            if (t != greedy[i]) break;
+            same++;
+            if (i + 1 < ng) rc = mj_seqs_append(s, &t, lg);
+        }
+        CHECKF(same == ng, "%s prompt %zu: %d of %d greedy tokens equal", dir, k, same, ng);
+        printf("  prompt %zu (%d tokens): logits rel diff %.2e, greedy %d/%d\n", k, n, d, same, ng);
+        mj_seqs_free(s);
+        free(ref);
+    }
+    free(lg);
+    mj_engine_free(e);
+    mj_model_free(&m);
+}
+
 static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -261,6 +313,14 @@ int main(void) {
     for (int i = 0; i < nn && progs[0] && progs[1] && progs[2]; i++) {
         char dir[2048];
         snprintf(dir, sizeof dir, "%s/%s", root, names[i]);
+        char jp[2100];
+        snprintf(jp, sizeof jp, "%s/expected.json", dir);
+        json_object *o = json_object_from_file(jp);
+        json_object *gv;
+        bool gguf = o && json_object_object_get_ex(o, "gguf", &gv);
+        if (gguf) run_gguf_fixture(dir, o, progs[0]);
+        if (o) json_object_put(o);
+        if (gguf) continue;
         fixture *f = calloc(1, sizeof *f);
         CHECKF(fixture_load(f, dir) == 0, "%s/expected.json readable", dir);
         if (f->n > 0) {

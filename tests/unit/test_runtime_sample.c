@@ -56,7 +56,7 @@ int main(void) {
 
     /* plain sampling follows softmax */
     float lg[4] = {logf(0.5f), logf(0.3f), logf(0.2f), -INFINITY};
-    double f[4];
+    double f[8];
     mj_sampling t1 = {1.0f, 0, 1.0f, 42};
     freq(lg, 4, &t1, f);
     CHECKF(near(f[0], 0.5) && near(f[1], 0.3) && near(f[2], 0.2) && f[3] == 0,

@@ -1,0 +1,318 @@
+/* fwd_kernels.cu — the mask-independent kernels of the CUDA forward pass
+ * (runtime/cuda_forward.c), compiled by NVRTC at first use and cached on disk
+ * (runtime/cuda_kernels.c).  Self-contained: no CUDA header.
+ *
+ * Tensors are bf16 (stored as uint16) unless named f32; rows are contiguous.
+ * Rounding follows HF transformers running in bf16, so that the two agree
+ * bit for bit wherever the arithmetic order allows:
+ *   RMSNorm      xn = bf16(w * bf16(x * rsqrt(mean(x^2) + eps)))   (sum in f32)
+ *   RoPE         bf16(bf16(x * cos) -/+ bf16(x' * sin)), cos/sin rounded to bf16
+ *   SwiGLU       bf16(bf16(silu(g)) * u), silu(g) = g / (1 + exp(-g)) in f32
+ *   residual     x = bf16(x + bf16(W a))
+ * Kernels:
+ *   mj_fwd_embed        x[t] = table[ids[t]]
+ *   mj_fwd_add_rmsnorm  (x += delta); xn = RMSNorm(x), optionally over a row subset
+ *   mj_fwd_rope_qkv     q/k norm (Qwen3), RoPE on q (in place) and k, K/V into the cache
+ *   mj_fwd_swiglu       act = SwiGLU(gate, up) from a [T x 2I] gate|up buffer
+ *   mj_fwd_gemv<M>      skinny Y = X W^T for M <= 8 rows (decode), memory-bound
+ *   mj_fwd_gemv_glu<M>  the same over gate|up rows, SwiGLU applied
+ *   mj_fwd_f32_to_bf16  weight conversion at load
+ *   mj_fwd_copy_prefix  prefix-cache K/V into rows' caches */
+typedef unsigned short uint16_t;
+typedef int int32_t;
+typedef unsigned int uint32_t;
+typedef long long int64_t;
+typedef unsigned long long uint64_t;
+
+struct __align__(16) v16 { uint32_t a, b, c, d; };
+
+static __device__ __forceinline__ float bf2f(uint32_t b) { return __uint_as_float(b << 16); }
+static __device__ __forceinline__ float lo2f(uint32_t w) { return __uint_as_float(w << 16); }
+static __device__ __forceinline__ float hi2f(uint32_t w) { return __uint_as_float(w & 0xffff0000u); }
+static __device__ __forceinline__ uint16_t f2bf(float f) {
+    uint16_t r;
+    asm("cvt.rn.bf16.f32 %0, %1;\n" : "=h"(r) : "f"(f));
+    return r;
+}
+static __device__ __forceinline__ float rbf(float f) { return bf2f(f2bf(f)); }
+
+/* 16-byte streaming load (weights: read once, keep out of L1). */
+static __device__ __forceinline__ v16 ld_stream(const uint16_t *p) {
+    v16 r;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r.a), "=r"(r.b), "=r"(r.c), "=r"(r.d) : "l"(p));
+    return r;
+}
+
+static __device__ __forceinline__ float dot8(const v16 &w, const v16 &x, float acc) {
+    acc = fmaf(lo2f(w.a), lo2f(x.a), acc);
+    acc = fmaf(hi2f(w.a), hi2f(x.a), acc);
+    acc = fmaf(lo2f(w.b), lo2f(x.b), acc);
+    acc = fmaf(hi2f(w.b), hi2f(x.b), acc);
+    acc = fmaf(lo2f(w.c), lo2f(x.c), acc);
+    acc = fmaf(hi2f(w.c), hi2f(x.c), acc);
+    acc = fmaf(lo2f(w.d), lo2f(x.d), acc);
+    acc = fmaf(hi2f(w.d), hi2f(x.d), acc);
+    return acc;
+}
+
+static __device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+/* Sum over the block (blockDim.x a multiple of 32, <= 1024); every thread gets it. */
+static __device__ float block_sum(float v) {
+    __shared__ float part[32];
+    __shared__ float total;
+    v = warp_sum(v);
+    int w = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    if ((threadIdx.x & 31) == 0) part[w] = v;
+    __syncthreads();
+    if (threadIdx.x < 32) {
+        float s = threadIdx.x < nw ? part[threadIdx.x] : 0.0f;
+        s = warp_sum(s);
+        if (threadIdx.x == 0) total = s;
+    }
+    __syncthreads();
+    float r = total;
+    __syncthreads();
+    return r;
+}
+
+static __device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
+
+/* ---- embedding ------------------------------------------------------------------------ */
+
+/* grid (T), block 128: x[t] = table[ids[t]]; hidden % 8 == 0. */
+extern "C" __global__ void mj_fwd_embed(const int32_t *ids, const uint16_t *table, uint16_t *x, int hidden) {
+    const int t = blockIdx.x;
+    const v16 *src = (const v16 *)(table + (int64_t)ids[t] * hidden);
+    v16 *dst = (v16 *)(x + (int64_t)t * hidden);
+    for (int i = threadIdx.x; i < hidden / 8; i += blockDim.x) dst[i] = src[i];
+}
+
+/* ---- RMSNorm ---------------------------------------------------------------------------- */
+
+/* grid (n), block 256.  Row i reads row s = idx ? idx[i] : i of x; with delta,
+ * x[s] = bf16(x[s] + delta[s]) is stored first.  xn[i] = RMSNorm(x[s]) * w. */
+extern "C" __global__ void mj_fwd_add_rmsnorm(uint16_t *x, const uint16_t *delta, const uint16_t *w,
+                                              uint16_t *xn, const int32_t *idx, int hidden, float eps) {
+    const int i = blockIdx.x;
+    const int64_t s = idx ? idx[i] : i;
+    uint16_t *xr = x + s * hidden;
+    float ss = 0.0f;
+    if (delta) {
+        const uint16_t *dr = delta + s * hidden;
+        for (int j = threadIdx.x; j < hidden; j += blockDim.x) {
+            float v = rbf(bf2f(xr[j]) + bf2f(dr[j]));
+            xr[j] = f2bf(v);
+            ss = fmaf(v, v, ss);
+        }
+    } else {
+        for (int j = threadIdx.x; j < hidden; j += blockDim.x) {
+            float v = bf2f(xr[j]);
+            ss = fmaf(v, v, ss);
+        }
+    }
+    ss = block_sum(ss);
+    const float r = rsqrtf(ss / (float)hidden + eps);
+    uint16_t *out = xn + (int64_t)i * hidden;
+    for (int j = threadIdx.x; j < hidden; j += blockDim.x)
+        out[j] = f2bf(bf2f(w[j]) * rbf(bf2f(xr[j]) * r));
+}
+
+/* ---- RoPE, q/k norm, KV cache append ------------------------------------------------------ */
+
+typedef struct rope_args {
+    uint16_t *qkv;            /* [T][(H + 2G) * D]: q heads, k heads, v heads */
+    const int32_t *pos;       /* [T] rotary positions */
+    const int64_t *slot;      /* [T] cache token index (row start + token index) */
+    const float *inv_freq;    /* [D / 2] */
+    const uint16_t *q_norm;   /* [D] or null */
+    const uint16_t *k_norm;   /* [D] or null */
+    uint16_t *kc, *vc;        /* this layer's caches, token slot at slot * G * D */
+    int32_t H, G, D;
+    float eps;
+} rope_args;
+
+/* grid (T), block 128 (4 warps).  Warp w rotates heads w, w + 4, ... of the
+ * H + G q and k heads; then every thread copies V into the cache. */
+extern "C" __global__ void mj_fwd_rope_qkv(const rope_args a) {
+    const int t = blockIdx.x, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const int D = a.D, half = D / 2, stride = (a.H + 2 * a.G) * D;
+    uint16_t *row = a.qkv + (int64_t)t * stride;
+    const float p = (float)a.pos[t];
+    const int64_t slot = a.slot[t];
+    for (int h = warp; h < a.H + a.G; h += 4) {
+        uint16_t *x = row + h * D;
+        const bool is_q = h < a.H;
+        const uint16_t *nw = is_q ? a.q_norm : a.k_norm;
+        float r = 1.0f;
+        if (nw) {
+            float ss = 0.0f;
+            for (int i = lane; i < D; i += 32) { float v = bf2f(x[i]); ss = fmaf(v, v, ss); }
+            ss = warp_sum(ss);
+            r = rsqrtf(ss / (float)D + a.eps);
+        }
+        uint16_t *dst = is_q ? x : a.kc + (slot * a.G + (h - a.H)) * D;
+        for (int i = lane; i < half; i += 32) {
+            float x0 = bf2f(x[i]), x1 = bf2f(x[i + half]);
+            if (nw) {
+                x0 = rbf(bf2f(nw[i]) * rbf(x0 * r));
+                x1 = rbf(bf2f(nw[i + half]) * rbf(x1 * r));
+            }
+            float ang = p * a.inv_freq[i];
+            float c = rbf(cosf(ang)), s = rbf(sinf(ang));
+            float y0 = rbf(rbf(x0 * c) - rbf(x1 * s));
+            float y1 = rbf(rbf(x1 * c) + rbf(x0 * s));
+            dst[i] = f2bf(y0);
+            dst[i + half] = f2bf(y1);
+        }
+    }
+    const uint16_t *v = row + (a.H + a.G) * D;
+    uint16_t *vd = a.vc + slot * a.G * D;
+    for (int i = threadIdx.x; i < a.G * D; i += blockDim.x) vd[i] = v[i];
+}
+
+/* ---- SwiGLU -------------------------------------------------------------------------------- */
+
+/* grid (ceil(I / 256), T), block 256: act[t][j] = bf16(bf16(silu(g)) * u). */
+extern "C" __global__ void mj_fwd_swiglu(const uint16_t *gu, uint16_t *act, int I) {
+    const int t = blockIdx.y, j = blockIdx.x * blockDim.x + threadIdx.x;
+    if (j >= I) return;
+    const uint16_t *r = gu + (int64_t)t * 2 * I;
+    float g = bf2f(r[j]), u = bf2f(r[I + j]);
+    act[(int64_t)t * I + j] = f2bf(rbf(silu(g)) * u);
+}
+
+/* ---- skinny matrix products (decode) ------------------------------------------------------- */
+
+enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
+
+typedef struct gemv_args {
+    const uint16_t *x;        /* [M][ldx] */
+    const uint16_t *w;        /* [N][K] */
+    const uint16_t *bias;     /* [N] or null (GV_BF16 only) */
+    void *y;                  /* [M][ldy] bf16 or f32 */
+    int64_t ldx, ldy;
+    int32_t M, N, K;          /* K % 8 == 0; glu: N = 2 * I, outputs I columns */
+    int32_t mode;             /* GV_* */
+} gemv_args;
+
+#define GV_UNROLL 4
+
+/* Accumulates acc[m][r] = x[m] . w[row_r] for this warp's R rows (lane part). */
+template <int MB, int R>
+static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, float (&acc)[MB][R]) {
+    const int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int m = 0; m < MB; m++)
+#pragma unroll
+        for (int r = 0; r < R; r++) acc[m][r] = 0.0f;
+    for (int k0 = lane * 8; k0 < a.K; k0 += 256 * GV_UNROLL) {
+        v16 w[R][GV_UNROLL];
+#pragma unroll
+        for (int u = 0; u < GV_UNROLL; u++) {
+            const int k = k0 + u * 256;
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                if (k < a.K) w[r][u] = ld_stream(a.w + rows[r] * a.K + k);
+                else w[r][u].a = w[r][u].b = w[r][u].c = w[r][u].d = 0u;
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < GV_UNROLL; u++) {
+            const int k = k0 + u * 256;
+            if (k >= a.K) break;
+#pragma unroll
+            for (int m = 0; m < MB; m++) {
+                if (m >= a.M) break;
+                const v16 xv = *(const v16 *)(a.x + m * a.ldx + k);
+#pragma unroll
+                for (int r = 0; r < R; r++) acc[m][r] = dot8(w[r][u], xv, acc[m][r]);
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < MB; m++)
+#pragma unroll
+        for (int r = 0; r < R; r++) acc[m][r] = warp_sum(acc[m][r]);
+}
+
+/* grid (ceil(N / 8)), block 256: one output column n per warp, M <= MB rows. */
+template <int MB>
+static __device__ void gemv_plain(const gemv_args &a) {
+    const int64_t n = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (n >= a.N) return;
+    const int lane = threadIdx.x & 31;
+    float acc[MB][1];
+    const int64_t rows[1] = {n};
+    gemv_dot<MB, 1>(a, rows, acc);
+#pragma unroll
+    for (int m = 0; m < MB; m++) {
+        if (m >= a.M || lane != m) continue;
+        float v = acc[m][0];
+        if (a.mode == GV_F32) {
+            ((float *)a.y)[m * a.ldy + n] = v;
+        } else if (a.mode == GV_RESID) {
+            uint16_t *y = (uint16_t *)a.y + m * a.ldy + n;
+            *y = f2bf(bf2f(*y) + rbf(v));
+        } else {
+            if (a.bias) v += bf2f(a.bias[n]);
+            ((uint16_t *)a.y)[m * a.ldy + n] = f2bf(v);
+        }
+    }
+}
+
+/* grid (ceil(I / 8)), block 256: warp j computes gate row j and up row I + j
+ * and writes SwiGLU(g, u) to column j. */
+template <int MB>
+static __device__ void gemv_glu(const gemv_args &a) {
+    const int I = a.N / 2;
+    const int64_t j = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (j >= I) return;
+    const int lane = threadIdx.x & 31;
+    float acc[MB][2];
+    const int64_t rows[2] = {j, j + I};
+    gemv_dot<MB, 2>(a, rows, acc);
+#pragma unroll
+    for (int m = 0; m < MB; m++) {
+        if (m >= a.M || lane != m) continue;
+        float g = rbf(acc[m][0]), u = rbf(acc[m][1]);
+        ((uint16_t *)a.y)[m * a.ldy + j] = f2bf(rbf(silu(g)) * u);
+    }
+}
+
+#define GV_INST(MB)                                                                               \
+    extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv##MB(const gemv_args a) { gemv_plain<MB>(a); } \
+    extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_glu##MB(const gemv_args a) { gemv_glu<MB>(a); }
+GV_INST(1)
+GV_INST(2)
+GV_INST(4)
+GV_INST(8)
+
+/* ---- load and prefix helpers ------------------------------------------------------------------ */
+
+/* grid-stride: dst[i] = bf16(src[i]). */
+extern "C" __global__ void mj_fwd_f32_to_bf16(const float *src, uint16_t *dst, int64_t n) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        dst[i] = f2bf(src[i]);
+}
+
+/* grid (n_rows, L), block 256: for layer l and row r, copy the prefix's
+ * n tokens (src [L][n][G*D] for K and V) to the row's cache slots
+ * [start[r], start[r] + n) of layer l (dst [L][layer_tokens][G*D]). */
+extern "C" __global__ void mj_fwd_copy_prefix(const uint16_t *ks, const uint16_t *vs, uint16_t *kc, uint16_t *vc,
+                                              const int64_t *start, int64_t n, int64_t gd, int64_t layer_tokens) {
+    const int r = blockIdx.x, l = blockIdx.y;
+    const int64_t cnt = n * gd / 8;
+    const v16 *sk = (const v16 *)(ks + (int64_t)l * n * gd), *sv = (const v16 *)(vs + (int64_t)l * n * gd);
+    v16 *dk = (v16 *)(kc + ((int64_t)l * layer_tokens + start[r]) * gd);
+    v16 *dv = (v16 *)(vc + ((int64_t)l * layer_tokens + start[r]) * gd);
+    for (int64_t i = threadIdx.x; i < cnt; i += blockDim.x) {
+        dk[i] = sk[i];
+        dv[i] = sv[i];
+    }
+}

@@ -1,0 +1,113 @@
+/* cuda_fwd.h — internals of the CUDA engine (runtime/cuda_engine.c,
+ * cuda_forward.c, cuda_fwd_attn.c): the device copy of the model, the
+ * per-batch state and the attention adapter.  Not a public interface.
+ *
+ * Device layout (all bf16 unless noted; D = head_dim, G = KV heads):
+ *   weights   per layer: attn_norm [hid]; wqkv [(H+2G)D x hid] (q, k, v rows
+ *             stacked) + bqkv (Qwen2); q_norm/k_norm [D] (Qwen3); wo
+ *             [hid x HD]; ffn_norm [hid]; wgu [2I x hid] (gate rows then up
+ *             rows); wd [hid x I].  embed [V x hid], lm_head (== embed when
+ *             tied), final_norm [hid], inv_freq f32 [D/2].
+ *   KV cache  kc, vc: [L][cap_total][G][D]; row r owns tokens
+ *             [k_start[r], k_start[r] + cap[r]) of every layer.
+ *   step      one chunk of packed new tokens (T <= t_max): x, xn [T x hid],
+ *             qkv [T x (H+2G)D] (q roped in place), att [T x (H+2G)D] (the
+ *             attention output uses the first HD of each token: the block-
+ *             sparse kernels give q and o one token stride), tmp [T x hid],
+ *             gu [T x 2I], act [T x I]; logits f32 [n_rows x V]. */
+#ifndef MJ_CUDA_FWD_H
+#define MJ_CUDA_FWD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cuda_attn.h"
+#include "cuda_blas.h"
+#include "cuda_driver.h"
+#include "cuda_kernels.h"
+#include "engine_impl.h"
+
+/* Largest batch row count the skinny (memory-bound) matrix kernels take. */
+#define CUDA_SKINNY_MAX 8
+
+typedef struct cuda_layer {
+    mj_cu_ptr attn_norm, wqkv, bqkv, q_norm, k_norm, wo, ffn_norm, wgu, wd;
+} cuda_layer;
+
+typedef struct cuda_engine {
+    mj_cu *cu;
+    mj_cu_stream st;
+    mj_blas *blas;
+    mj_fwd_kernels k;
+    cuda_layer *lw;
+    mj_cu_ptr embed, lm_head, final_norm, inv_freq;
+    int32_t H, G, D, hid, I, V, L, qkv_n;   /* qkv_n = (H + 2G) * D */
+    bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
+    bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
+    int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
+    mj_program *causal;     /* "mask = kv <= q", for prefix caches */
+    double load_ms;
+} cuda_engine;
+
+enum { CUDA_ATTN_AUTO = 0, CUDA_ATTN_SPARSE = 1, CUDA_ATTN_NAIVE = 2 };
+
+/* The attention of one batch: the block-sparse kernels of cuda_attn.h, or
+ * the naive fallback (fwd_attn_naive.cu.in). */
+typedef struct cuda_attn_ctx {
+    bool naive;
+    mj_attn *sparse;
+    void *mod, *fn;                 /* naive kernel */
+    mj_cu_ptr env_buf;              /* naive: device envs [n_rows] + their data */
+    mj_env *h_envs;                 /* naive: host image of the device envs */
+    mj_cu_ptr klen_buf;             /* naive: k_len [n_rows] int32, k_start [n_rows] int64 */
+} cuda_attn_ctx;
+
+/* The rows of one forward chunk (as the CPU engine's cpu_batch). */
+typedef struct cuda_chunk {
+    int n;
+    int *rows;
+    int32_t *q0, *q1;
+    int64_t T;
+    bool decode;            /* every row has <= CUDA_SKINNY_MAX new tokens */
+} cuda_chunk;
+
+typedef struct cuda_seqs {
+    int64_t t_max;
+    int64_t cap_total;
+    int64_t *k_start;       /* [n_rows] host */
+    mj_cu_ptr kc, vc;
+    mj_cu_ptr x, xn, qkv, att, tmp, gu, act, xl, logits;
+    /* step inputs: ids [t_max] i32, pos [t_max] i32, tok_row [t_max] i32,
+     * tok_q [t_max] i32, last [n_rows] i32, slot [t_max] i64 */
+    mj_cu_ptr in_buf;
+    mj_cu_ptr d_ids, d_pos, d_row, d_q, d_last, d_slot;
+    void *h_in;             /* pinned image of in_buf */
+    size_t in_bytes;
+    float *h_logits;        /* pinned [n_rows x V] */
+    cuda_attn_ctx attn;
+    cuda_chunk chunk;
+    /* decode graph: valid for graph_key */
+    void *graph;
+    uint64_t graph_key;
+    int64_t graph_steps;    /* replays of the current graph */
+    int64_t graph_captures;
+} cuda_seqs;
+
+/* ---- cuda_forward.c ---------------------------------------------------------------- */
+/* Runs every row's pending tokens (mj_engine_ops.seqs_step). */
+int cuda_seqs_step(mj_seqs *s, float *logits);
+
+/* ---- cuda_fwd_attn.c ---------------------------------------------------------------- */
+/* Prepare the attention of s (after the KV cache and rows exist). */
+int cuda_attn_open(mj_seqs *s, char *err, size_t errn);
+void cuda_attn_close(mj_seqs *s);
+/* Before the layers of chunk c: row tables and environments. */
+int cuda_attn_begin(mj_seqs *s, const cuda_chunk *c);
+/* Attention of layer l for chunk c: q from qkv (roped), K/V from the
+ * caches, output into att. */
+int cuda_attn_layer(mj_seqs *s, const cuda_chunk *c, int32_t l);
+/* 1 when chunk c's attention launches can be replayed from a graph while the
+ * key (*key) stays the same. */
+bool cuda_attn_graphable(mj_seqs *s, const cuda_chunk *c, uint64_t *key);
+
+#endif
