@@ -36,7 +36,7 @@ demo: build
 	@bash scripts/demo.sh $(BUILD)
 
 bench: build
-	@bash bench/run_cpu.sh $(BUILD)
+	@bash bench/cpu_bench.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

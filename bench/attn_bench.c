@@ -98,7 +98,7 @@ static int bench_shape(mj_cu *cu, mj_attn *a, const mj_program *p, const char *m
                "\"HKV\": %d, \"D\": %d, \"segments\": %d, \"qtile\": \"%s\", \"run_ms\": %.4f, \"run_ms_min\": %.4f, "
                "\"plan_ms\": %.3f, \"blocks_visited\": %lld, \"blocks_full\": %lld, \"blocks_total\": %lld}\n",
                mask, s.mode, s.B, s.N, s.H, s.HKV, s.D, s.segments,
-               getenv("MJ_ATTN_QTILE") ? getenv("MJ_ATTN_QTILE") : "128", ms[iters / 2], ms[0], plan_ms,
+               getenv("MJ_ATTN_QTILE") ? getenv("MJ_ATTN_QTILE") : "64", ms[iters / 2], ms[0], plan_ms,
                (long long)visited, (long long)full, (long long)total);
     fflush(stdout);
     mj_cu_timer_free(cu, &tm);

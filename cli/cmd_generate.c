@@ -62,7 +62,7 @@ static void generate_usage(FILE *out) {
           "                          its first index; prefix (with BOS) and suffix keep the\n"
           "                          defaults; params prefix_len, max_seg_len, n_seg are set when\n"
           "                          declared and not given with --set\n"
-          "  --bos | --no-bos        add the tokenizer's BOS (default: when it has one)\n"
+          "  --bos | --no-bos        add the tokenizer's BOS (default: as HF does for this tokenizer)\n"
           "\n"
           "layout (token-level, over the tokenized prompt, BOS included; see `maskjit show`):\n"
           "  --prefix P --segments L1,L2,...   segments by token counts (instead of --split)\n"
@@ -318,7 +318,7 @@ static int generate_run(gen_opts *o) {
     model_ok = true;
     double t_load = now_s() - t0;
     if (o->split && !(sep = unescape(o->split))) goto out;
-    bool bos = o->bos < 0 ? mj_tokenizer_bos(tok) >= 0 : o->bos == 1;
+    bool bos = o->bos < 0 ? mj_tokenizer_adds_bos(tok) : o->bos == 1;
     if ((rc = prompt_tokens(tok, text, sep, bos, &toks, &n, &segs, &o->lo.prefix)) != 0) goto out;
     rc = 2;
     if (segs) o->lo.segments = segs;

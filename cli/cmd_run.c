@@ -58,12 +58,14 @@ static void usage(FILE *out) {
           "  --max-new-tokens N     default 10\n"
           "  --no-prefix-cache      do not reuse the few-shot prefix's KV cache\n"
           "  --interp               run the mask through the interpreter, not the LLVM JIT\n"
-          "  --quiet                no progress display\n", out);
+          "  --quiet                no progress display\n"
+          "  --print-layout         print the first question's layout as `maskjit show` options\n"
+          "                         (--prefix, --segments, --prompt-len, --seq-len) and exit\n", out);
 }
 
 enum { O_MODEL = 0x100, O_TOK, O_DATA, O_FMT, O_SKIP, O_METHOD, O_LAYOUT, O_CUE, O_PARA, O_IDX, O_BATCH,
        O_DEV, O_THREADS, O_LIMIT, O_RESUME, O_FEATHER, O_PROMPT, O_PREFIX, O_TRAIN, O_BOS, O_SEP,
-       O_SET, O_LABEL, O_MAXNEW, O_NOPRE, O_INTERP, O_QUIET, O_HELP };
+       O_SET, O_LABEL, O_MAXNEW, O_NOPRE, O_INTERP, O_QUIET, O_PRINT, O_HELP };
 
 typedef struct run_args {
     const char *model, *tok, *data, *method, *out, *feather, *prompt, *prefix, *bos, *sep, *label;
@@ -72,7 +74,7 @@ typedef struct run_args {
     int fmt, layout, cue, para, batch, device, threads, max_new;
     int indices[64], n_indices;
     long long limit;
-    bool skip, resume, no_prefix, interp, quiet;
+    bool skip, resume, no_prefix, interp, quiet, print_layout;
 } run_args;
 
 static int parse_int(const char *opt, const char *s, long long lo, long long hi, long long *out) {
@@ -109,7 +111,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
         {"fewshot-prefix", 1, 0, O_PREFIX}, {"train", 1, 0, O_TRAIN}, {"bos", 1, 0, O_BOS},
         {"sep", 1, 0, O_SEP}, {"set", 1, 0, O_SET}, {"label", 1, 0, O_LABEL},
         {"max-new-tokens", 1, 0, O_MAXNEW}, {"no-prefix-cache", 0, 0, O_NOPRE},
-        {"interp", 0, 0, O_INTERP}, {"quiet", 0, 0, O_QUIET}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+        {"interp", 0, 0, O_INTERP}, {"quiet", 0, 0, O_QUIET}, {"print-layout", 0, 0, O_PRINT},
+        {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->batch = 8, a->device = MJ_DEVICE_AUTO, a->max_new = 10;
     optind = 1;
@@ -146,12 +149,14 @@ static int parse_args(int argc, char **argv, run_args *a) {
         case O_NOPRE: a->no_prefix = true; break;
         case O_INTERP: a->interp = true; break;
         case O_QUIET: a->quiet = true; break;
+        case O_PRINT: a->print_layout = true; break;
         case O_HELP: case 'h': usage(stdout); return 1;
         default: usage(stderr); return 2;
         }
         if (bad) { fprintf(stderr, "maskjit run: bad value for --%s: '%s'\n", argv[optind - 1] + 2, optarg ? optarg : ""); return 2; }
     }
     if (optind < argc) { fprintf(stderr, "maskjit run: unexpected argument '%s'\n", argv[optind]); return 2; }
+    if (a->print_layout && !a->out) a->out = "-";
     if (!a->model || !a->data || !a->method || !a->out) {
         fputs("maskjit run: --model, --data, --method and -o are required (see --help)\n", stderr);
         return 2;
@@ -179,6 +184,27 @@ static int load_mask(const char *path, const run_args *a, mj_program **prog, mj_
         fprintf(stderr, "maskjit run: %s\n", err);
         return -1;
     }
+    return 0;
+}
+
+/* `maskjit show` options that draw the first question's layout. */
+static int print_layout(const mj_session *s, const mj_dataset *d, const mj_prompt *pr, const mj_run_opts *o) {
+    mj_flayout L;
+    char err[512];
+    if (mj_run_layout(s->tok, d, pr, o, 0, &L, err, sizeof err)) {
+        fprintf(stderr, "maskjit run: %s\n", err);
+        return 1;
+    }
+    printf("--prefix %d --segments ", L.prefix_len);
+    for (int32_t i = L.prefix_len, first = 1; i < L.prompt_len;) {
+        int32_t j = i;
+        while (j < L.prompt_len && L.ann[MJ_ANN_SEG][j] == L.ann[MJ_ANN_SEG][i]) j++;
+        printf("%s%d", first ? "" : ",", j - i);
+        first = 0;
+        i = j;
+    }
+    printf(" --prompt-len %d --seq-len %d\n", L.prompt_len, L.n + o->max_new_tokens);
+    mj_flayout_free(&L);
     return 0;
 }
 
@@ -229,6 +255,13 @@ int cmd_run(int argc, char **argv) {
     have_s = true;
     int32_t bos = mj_session_bos(&s, a.bos, err, sizeof err);
     if (bos < -1) goto fail;
+    if (a.print_layout) {
+        mj_run_opts lo = {.layout = (mj_flayout_kind)a.layout, .cue = (mj_cue_mode)a.cue, .bos = bos, .sep = a.sep,
+                          .n_para = a.para, .indices = a.n_indices ? a.indices : NULL, .n_indices = a.n_indices,
+                          .method = (mj_method_kind)method, .max_new_tokens = a.max_new};
+        rc = print_layout(&s, &d, &pr, &lo);
+        goto done;
+    }
     mj_progress prog_bar;
     mj_progress_init(&prog_bar, a.quiet ? NULL : stderr, "run");
     mj_run_opts o = {(mj_method_kind)method, prog, method == MJ_METHOD_MASK ? &fns : NULL, mask_name,

@@ -32,7 +32,7 @@ static int reserve(fb_builder *b, size_t n) {
 }
 
 static void push(fb_builder *b, const void *data, size_t n) {
-    if (reserve(b, n)) return;
+    if (!n || reserve(b, n)) return;
     b->size += n;
     if (data) memcpy(b->mem + b->cap - b->size, data, n);
     else memset(b->mem + b->cap - b->size, 0, n);

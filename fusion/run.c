@@ -175,6 +175,29 @@ static int qrows_build(runner *R, qrows *Q, int64_t qi) {
     return 0;
 }
 
+int mj_run_layout(const mj_tokenizer *tok, const mj_dataset *d, const mj_prompt *pr, const mj_run_opts *o,
+                  int64_t qi, mj_flayout *L, char *err, size_t errn) {
+    int idx[MAX_PARA];
+    if (qi < 0 || qi >= d->n) return mj_err(err, errn, "no question %lld", (long long)qi);
+    int n = select_paras(o, &d->q[qi], idx);
+    if (n < 0) return mj_err(err, errn, "question %s has too few paraphrases", d->q[qi].id);
+    const char *paras[MAX_PARA];
+    for (int i = 0; i < n; i++) paras[i] = d->q[qi].paraphrases[idx[i]];
+    mj_flayout_opts lo = {o->layout, o->cue, o->bos, o->sep, mj_run_encode, (void *)tok};
+    return mj_flayout_build(L, &lo, pr, paras, n, err, errn);
+}
+
+/* Rows must fit the model's context with their answer. */
+static int check_context(const runner *R, const qrows *Q) {
+    int32_t max_pos = mj_engine_model(R->e)->cfg.max_pos;
+    for (int i = 0; i < Q->n_rows; i++)
+        if (max_pos > 0 && (int64_t)Q->lay[i].n + R->o->max_new_tokens > max_pos)
+            return mj_err(R->err, R->errn, "question %s: a row of %d prompt tokens plus %d new ones exceeds the "
+                          "model's context of %d positions", R->d->q[Q->qi].id, Q->lay[i].n,
+                          R->o->max_new_tokens, max_pos);
+    return 0;
+}
+
 static void row_specs(const runner *R, qrows *Q, mj_row_spec *rows) {
     for (int i = 0; i < Q->n_rows; i++) {
         mj_flayout *L = &Q->lay[i];
@@ -270,7 +293,7 @@ static int run_batch(runner *R, const int64_t *qis, int nq) {
     qrows *Qs = calloc((size_t)nq, sizeof *Qs);
     mj_fuse_out *fo = calloc((size_t)nq, sizeof *fo);
     int rc = Qs && fo ? 0 : mj_err(R->err, R->errn, "out of memory");
-    for (int i = 0; i < nq && !rc; i++) rc = qrows_build(R, &Qs[i], qis[i]);
+    for (int i = 0; i < nq && !rc; i++) rc = qrows_build(R, &Qs[i], qis[i]) || check_context(R, &Qs[i]) ? -1 : 0;
     if (!rc && !R->prefix && R->st->answered == 0 && !R->st->note[0]) prefix_setup(R, &Qs[0]);
     int64_t toks = 0;
     if (!rc) rc = generate(R, Qs, nq, fo, &toks);

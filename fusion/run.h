@@ -90,6 +90,11 @@ void mj_run_label(const mj_run_opts *o, char *buf, size_t n);
 int mj_run(mj_engine *e, const mj_tokenizer *tok, const mj_dataset *d, const mj_prompt *pr,
            const mj_run_opts *o, mj_run_stats *st, char *err, size_t errn);
 
+/* The layout (o->layout, o->cue, o->bos) of question qi's selected
+ * paraphrases, as a mask method would run it.  0, or -1 with a message. */
+int mj_run_layout(const mj_tokenizer *tok, const mj_dataset *d, const mj_prompt *pr, const mj_run_opts *o,
+                  int64_t qi, mj_flayout *L, char *err, size_t errn);
+
 /* Tokenizer glue for layouts and fuse: encode without BOS / decode without
  * special tokens (ctx = the mj_tokenizer). */
 int mj_run_encode(void *ctx, const char *text, int32_t **ids, size_t *n);

@@ -8,14 +8,19 @@
  * all-one block is treated as FULL).  When the mask reads `h` the plan is
  * made per head, otherwise once for all heads.
  *
- * Kernel (per layer, per (tile, head), over the pool): logits q.k/sqrt(D) of
- * the visited blocks against the block-transposed K cache (B-wide vector
- * updates), the score function per visible element when the program has one,
+ * Kernel (per layer, per (tile, head), over the pool; key blocks outer and
+ * the tile's queries inner, so each K/V block is read once per tile): logits
+ * q.k/sqrt(D) against the block-transposed K cache (B-wide FMAs, four queries
+ * per K load), the score function per visible element when the program has one,
  * softmax over the visible keys in float32 as torch does (max, exp(x - max),
  * sum), then P.V scaled by 1/sum.  exp is a branch-free polynomial (about
  * 1 ulp; vectorized).  A query with no visible key gets zeros. */
 #if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
+/* O3 for the vectorizer; fused multiply-add where the clone's ISA has it
+ * (the project builds with -ffp-contract=off so that the mask programs'
+ * float arithmetic is the same everywhere; attention arithmetic is not a
+ * mask semantic, and HF's kernels fuse too). */
+#pragma GCC optimize("O3", "fp-contract=fast")
 #endif
 #include <math.h>
 #include <stdlib.h>
@@ -124,9 +129,9 @@ typedef struct attn_job {
     int32_t l;
     int32_t H, G, D;
     float scale;
+    int32_t crow;           /* set per task: the tile's chunk row */
 } attn_job;
 
-/* srow[0..B) = sum_d q[d] * kt[d*B + j]: B-wide updates, d in order. */
 #define ATTN_INLINE static inline __attribute__((always_inline))
 
 /* srow[0..B) = sum_d q[d] * kt[d*B + j]: B-wide updates, d in order. */
@@ -140,6 +145,31 @@ ATTN_INLINE void qk_block(const float *restrict q, const float *restrict kt, int
         for (int j = 0; j < B; j++) acc[j] += qd * kr[j];
     }
     for (int j = 0; j < B; j++) srow[j] = acc[j];
+}
+
+/* 16 floats in one vector (unaligned access allowed); GCC lowers it to the
+ * clone's register width. */
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+/* The same for four queries at once (q + k*qs, out + k*ss): each K row is
+ * loaded once for four queries; the 8 accumulators stay in registers. */
+ATTN_INLINE void qk_block4(const float *restrict q, int64_t qs, const float *restrict kt,
+                           int32_t D, float *restrict out, int64_t ss) {
+    _Static_assert(B == 32, "qk_block4 is written for 32-key blocks");
+    v16 a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
+    for (int32_t d = 0; d < D; d++) {
+        const float *kr = kt + (int64_t)d * B;
+        v16 k0 = *(const v16 *)kr, k1 = *(const v16 *)(kr + 16);
+        float x0 = q[d], x1 = q[qs + d], x2 = q[2 * qs + d], x3 = q[3 * qs + d];
+        a00 += x0 * k0; a01 += x0 * k1;
+        a10 += x1 * k0; a11 += x1 * k1;
+        a20 += x2 * k0; a21 += x2 * k1;
+        a30 += x3 * k0; a31 += x3 * k1;
+    }
+    *(v16 *)out = a00;            *(v16 *)(out + 16) = a01;
+    *(v16 *)(out + ss) = a10;     *(v16 *)(out + ss + 16) = a11;
+    *(v16 *)(out + 2 * ss) = a20; *(v16 *)(out + 2 * ss + 16) = a21;
+    *(v16 *)(out + 3 * ss) = a30; *(v16 *)(out + 3 * ss + 16) = a31;
 }
 
 /* exp(x) for x <= 0 (softmax arguments), 0 below -87 (and for -inf): the
@@ -165,51 +195,58 @@ ATTN_INLINE float exp_nonpos(float x) {
     return x < -87.0f ? 0.0f : y * scale;
 }
 
-/* out[0..D) += sum over the block's keys j < nk of p[j] * v[j][0..D), four
- * keys per pass over out (lanes past nk have p = 0 and finite v). */
+/* out[0..D) += sum over the block's keys j < nk of p[j] * v[j][0..D).
+ * D = 64 and 128 keep the accumulators in registers. */
 ATTN_INLINE void pv_block(float *restrict out, const float *restrict p,
                           const float *restrict v, int32_t nk, int32_t D) {
-    for (int32_t j = 0; j < nk; j += 4) {
-        float p0 = p[j], p1 = p[j + 1], p2 = p[j + 2], p3 = p[j + 3];
-        if (p0 == 0.0f && p1 == 0.0f && p2 == 0.0f && p3 == 0.0f) continue;
-        const float *v0 = v + (int64_t)j * D, *v1 = v0 + D, *v2 = v1 + D, *v3 = v2 + D;
-        for (int32_t d = 0; d < D; d++) out[d] += (p0 * v0[d] + p1 * v1[d]) + (p2 * v2[d] + p3 * v3[d]);
-    }
-}
-
-/* Logits of query i (absolute qa) of tile t against every visited block,
- * masked lanes set to -inf; returns the maximum. */
-ATTN_INLINE float tile_logits(const attn_job *a, const cpu_tile *t, int32_t h, int32_t i,
-                              const float *qv, const float *kbase, float *srow) {
-    const mj_seqs *s = a->s;
-    const cpu_plan *p = &((cpu_seqs *)s->impl)->plan;
-    const mj_mask_fns *f = s->fns;
-    const mj_row *row = &s->rows[a->b->rows[t->crow]];
-    int32_t qa = t->q0 + i;
-    float mx[B];
-    for (int j = 0; j < B; j++) mx[j] = -INFINITY;
-    for (int64_t e = t->first; e < t->first + t->n; e++) {
-        const cpu_entry *en = &p->ents[e];
-        float *sr = srow + (int64_t)en->kb * B;
-        qk_block(qv, kbase + (int64_t)en->kb * a->D * B, a->D, sr);
-        uint32_t w = en->bits < 0 ? 0xffffffffu : p->bits[en->bits + i];
-        if (en->nk < B) w &= (1u << en->nk) - 1u;
-        for (int j = 0; j < B; j++) {
-            float x = sr[j] * a->scale;
-            sr[j] = ((w >> j) & 1u) ? x : -INFINITY;
+    if (D == 64) {
+        v16 c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+        for (int32_t j = 0; j < nk; j++) {
+            const float *vj = v + (int64_t)j * 64;
+            float pj = p[j];
+            c0 += pj * *(const v16 *)vj;        c1 += pj * *(const v16 *)(vj + 16);
+            c2 += pj * *(const v16 *)(vj + 32); c3 += pj * *(const v16 *)(vj + 48);
         }
-        if (f->score)
-            for (int j = 0; j < en->nk; j++)
-                if ((w >> j) & 1u) sr[j] = f->score(f->ctx, &row->env, qa, en->kb * B + j, h, sr[j]);
-        for (int j = 0; j < B; j++) mx[j] = sr[j] > mx[j] ? sr[j] : mx[j];
+        *(v16 *)out += c0; *(v16 *)(out + 16) += c1;
+        *(v16 *)(out + 32) += c2; *(v16 *)(out + 48) += c3;
+        return;
     }
-    float m = -INFINITY;
-    for (int j = 0; j < B; j++) m = mx[j] > m ? mx[j] : m;
-    return m;
+    if (D == 128) {
+        v16 c[8] = {{0}};
+        for (int32_t j = 0; j < nk; j++) {
+            const float *vj = v + (int64_t)j * 128;
+            float pj = p[j];
+            for (int k = 0; k < 8; k++) c[k] += pj * *(const v16 *)(vj + 16 * k);
+        }
+        for (int k = 0; k < 8; k++) *(v16 *)(out + 16 * k) += c[k];
+        return;
+    }
+    for (int32_t j = 0; j < nk; j++)
+        for (int32_t d = 0; d < D; d++) out[d] += p[j] * v[(int64_t)j * D + d];
 }
 
-/* exp(s - m) over the visited blocks in place; returns the sum. */
-ATTN_INLINE float tile_exp(const cpu_plan *p, const cpu_tile *t, float *srow, float m) {
+/* Finish the raw dot products srow[0..B) of one key block for query i
+ * (absolute qa): scaled, score applied, masked lanes -inf; the lane maxima
+ * folded into mx. */
+ATTN_INLINE void block_logits(const attn_job *a, const cpu_entry *en, const uint32_t *bits,
+                              int32_t i, int32_t qa, int32_t h, float *srow, float *mx) {
+    const mj_mask_fns *f = a->s->fns;
+    uint32_t w = en->bits < 0 ? 0xffffffffu : bits[en->bits + i];
+    if (en->nk < B) w &= (1u << en->nk) - 1u;
+    for (int j = 0; j < B; j++) {
+        float x = srow[j] * a->scale;
+        srow[j] = ((w >> j) & 1u) ? x : -INFINITY;
+    }
+    if (f->score) {
+        const mj_env *env = &a->s->rows[a->b->rows[a->crow]].env;
+        for (int j = 0; j < en->nk; j++)
+            if ((w >> j) & 1u) srow[j] = f->score(f->ctx, env, qa, en->kb * B + j, h, srow[j]);
+    }
+    for (int j = 0; j < B; j++) mx[j] = srow[j] > mx[j] ? srow[j] : mx[j];
+}
+
+/* exp(s - m) over the visited blocks of one query in place; returns the sum. */
+ATTN_INLINE float row_exp(const cpu_plan *p, const cpu_tile *t, float *srow, float m) {
     float part[B];
     for (int j = 0; j < B; j++) part[j] = 0.0f;
     for (int64_t e = t->first; e < t->first + t->n; e++) {
@@ -224,43 +261,59 @@ ATTN_INLINE float tile_exp(const cpu_plan *p, const cpu_tile *t, float *srow, fl
     return sum;
 }
 
-/* Cloned per instruction set (the default x86-64 build has only SSE2); the
- * helpers above inline into each clone. */
+/* One (tile, head): key blocks in the outer loop and the tile's queries
+ * inside, so that each K and V block is read once per tile (from L1)
+ * rather than once per query.  Cloned per instruction set (the default
+ * x86-64 build has only SSE2); the helpers above inline into each clone. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 static void attn_task(void *ctx, int64_t item, int tid) {
-    const attn_job *a = ctx;
-    const mj_seqs *s = a->s;
-    const cpu_seqs *cs = s->impl;
+    attn_job a = *(const attn_job *)ctx;
+    const cpu_seqs *cs = a.s->impl;
     const cpu_plan *p = &cs->plan;
-    bool shared = !s->mask_uses_h;
-    const cpu_tile *t = &p->tiles[shared ? item / a->H : item];
-    int32_t h = shared ? (int32_t)(item % a->H) : t->h;
-    int32_t row_id = a->b->rows[t->crow];
-    const cpu_kv *kv = &cs->kv[row_id];
-    int64_t g = h / (a->H / a->G), D = a->D, QD = (int64_t)a->H * D;
-    int64_t base = ((int64_t)a->l * a->G + g) * kv->cap_pad * D;
+    bool shared = !a.s->mask_uses_h;
+    const cpu_tile *t = &p->tiles[shared ? item / a.H : item];
+    int32_t h = shared ? (int32_t)(item % a.H) : t->h, nq = t->q1 - t->q0;
+    a.crow = t->crow;
+    const cpu_kv *kv = &cs->kv[a.b->rows[t->crow]];
+    int64_t g = h / (a.H / a.G), D = a.D, QD = (int64_t)a.H * D, ld = cs->cap_max;
+    int64_t base = ((int64_t)a.l * a.G + g) * kv->cap_pad * D;
     const float *kbase = kv->k + base, *vbase = kv->v + base;
-    float *srow = cs->scratch + (int64_t)tid * B * cs->cap_max;
-    int64_t tok0 = a->b->off[t->crow] + (t->q0 - a->b->q0[t->crow]);
-    for (int32_t i = 0; i < t->q1 - t->q0; i++) {
-        const float *qv = cs->q + (tok0 + i) * QD + h * D;
-        float *out = cs->att + (tok0 + i) * QD + h * D;
-        memset(out, 0, (size_t)D * sizeof *out);
-        float m = tile_logits(a, t, h, i, qv, kbase, srow);
-        if (m == -INFINITY) continue;                 /* no visible key: zeros */
-        float inv = 1.0f / tile_exp(p, t, srow, m);
-        for (int64_t e = t->first; e < t->first + t->n; e++) {
-            const cpu_entry *en = &p->ents[e];
-            const float *sr = srow + (int64_t)en->kb * B;
-            const float *vb = vbase + (int64_t)en->kb * B * D;
-            int32_t nk4 = (en->nk + 3) & ~3;
-            if (D == 64) pv_block(out, sr, vb, nk4, 64);
-            else if (D == 128) pv_block(out, sr, vb, nk4, 128);
-            else pv_block(out, sr, vb, nk4, (int32_t)D);
+    float *S = cs->scratch + (int64_t)tid * B * ld;
+    int64_t tok0 = a.b->off[t->crow] + (t->q0 - a.b->q0[t->crow]);
+    float mx[B][B], inv[B];
+    for (int32_t i = 0; i < nq; i++)
+        for (int j = 0; j < B; j++) mx[i][j] = -INFINITY;
+    for (int64_t e = t->first; e < t->first + t->n; e++) {
+        const cpu_entry *en = &p->ents[e];
+        const float *kt = kbase + (int64_t)en->kb * D * B;
+        float *sb = S + (int64_t)en->kb * B;
+        const float *qb = cs->q + tok0 * QD + h * D;
+        int32_t i = 0;
+        for (; i + 4 <= nq; i += 4) qk_block4(qb + i * QD, QD, kt, (int32_t)D, sb + i * ld, ld);
+        for (; i < nq; i++) qk_block(qb + i * QD, kt, (int32_t)D, sb + i * ld);
+        for (i = 0; i < nq; i++) block_logits(&a, en, p->bits, i, t->q0 + i, h, sb + i * ld, mx[i]);
+    }
+    for (int32_t i = 0; i < nq; i++) {
+        float m = -INFINITY;
+        for (int j = 0; j < B; j++) m = mx[i][j] > m ? mx[i][j] : m;
+        inv[i] = m == -INFINITY ? 0.0f : 1.0f / row_exp(p, t, S + i * ld, m);
+        memset(cs->att + (tok0 + i) * QD + h * D, 0, (size_t)D * sizeof(float));
+    }
+    for (int64_t e = t->first; e < t->first + t->n; e++) {
+        const cpu_entry *en = &p->ents[e];
+        const float *vb = vbase + (int64_t)en->kb * B * D;
+        for (int32_t i = 0; i < nq; i++) {
+            if (inv[i] == 0.0f) continue;             /* no visible key: zeros */
+            float *out = cs->att + (tok0 + i) * QD + h * D;
+            const float *sr = S + i * ld + (int64_t)en->kb * B;
+            pv_block(out, sr, vb, en->nk, (int32_t)D);
         }
-        for (int64_t d = 0; d < D; d++) out[d] *= inv;
+    }
+    for (int32_t i = 0; i < nq; i++) {
+        float *out = cs->att + (tok0 + i) * QD + h * D;
+        for (int64_t d = 0; d < D; d++) out[d] *= inv[i];
     }
 }
 
@@ -269,7 +322,7 @@ void cpu_attn_layer(mj_seqs *s, const cpu_batch *b, int32_t l) {
     cpu_engine *ce = s->e->impl;
     const cpu_plan *p = &((cpu_seqs *)s->impl)->plan;
     attn_job a = {s, b, l, c->n_heads, c->n_kv_heads, c->head_dim,
-                  (float)(1.0 / sqrt((double)c->head_dim))};
+                  (float)(1.0 / sqrt((double)c->head_dim)), 0};
     int64_t items = s->mask_uses_h ? p->n_tiles : p->n_tiles * c->n_heads;
     cpu_pool_run(ce->pool, items, attn_task, &a);
 }

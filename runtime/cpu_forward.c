@@ -61,31 +61,27 @@ static void gemm_task(void *ctx, int64_t i, int tid) {
                 g->beta, g->Y + n0, (blasint)g->ldy);
 }
 
-/* Same with one GEMV per row of X: the weight slice (sized to stay in L2)
- * is read from memory once and from cache for the other rows, and nothing
- * is packed (decode steps have a handful of rows). */
-static void gemv_task(void *ctx, int64_t i, int tid) {
+/* Same for a few rows of X with cpu_gemm_small (no packing of W). */
+static void small_task(void *ctx, int64_t i, int tid) {
     (void)tid;
     const gemm_job *g = ctx;
     int64_t n0 = i * g->slice, n1 = n0 + g->slice < g->N ? n0 + g->slice : g->N;
-    for (int64_t m = 0; m < g->M && n1 > n0; m++)
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)(n1 - n0), (blasint)g->K, 1.0f,
-                    g->W + n0 * g->K, (blasint)g->K, g->X + m * g->K, 1, g->beta,
-                    g->Y + m * g->ldy + n0, 1);
+    if (n1 > n0) cpu_gemm_small(g->M, n0, n1, g->K, g->X, g->W, g->Y, g->ldy, g->beta);
 }
 
-/* Rows of X up to which the GEMV path is used. */
-#define GEMV_MAX_ROWS 8
+/* Rows of X up to which cpu_gemm_small is used. */
+#define SMALL_MAX_ROWS 8
 
 void cpu_gemm_xwt(cpu_engine *ce, int64_t M, int64_t N, int64_t K, const float *X,
                   const float *W, float *Y, int64_t ldy, float beta) {
     int nt = cpu_pool_size(ce->pool);
     gemm_job g = {M, N, K, ldy, 0, X, W, Y, beta};
-    if (M <= GEMV_MAX_ROWS) {
-        g.slice = (192 * 1024) / (K * (int64_t)sizeof(float));
+    if (M <= SMALL_MAX_ROWS) {
+        /* a few slices per thread for balance; multiples of 4 rows of W */
+        g.slice = (N + 4 * nt - 1) / (4 * nt);
+        g.slice = (g.slice + 3) / 4 * 4;
         if (g.slice < 16) g.slice = 16;
-        if (g.slice * nt > N) g.slice = (N + nt - 1) / nt;
-        cpu_pool_run(ce->pool, (N + g.slice - 1) / g.slice, gemv_task, &g);
+        cpu_pool_run(ce->pool, (N + g.slice - 1) / g.slice, small_task, &g);
         return;
     }
     /* enough columns per slice to keep BLAS efficient; multiple of 16 */

@@ -96,6 +96,12 @@ int cpu_forward_chunk(mj_seqs *s, const cpu_batch *b, float *logits);
 void cpu_gemm_xwt(cpu_engine *ce, int64_t M, int64_t N, int64_t K, const float *X,
                   const float *W, float *Y, int64_t ldy, float beta);
 
+/* ---- small products (cpu_gemm.c) -------------------------------------------- */
+/* Columns [n0, n1) of Y[M x N] (ldy) = X[M x K] W[N x K]^T + beta * Y, for a
+ * few rows of X (decode steps); W is read once, unpacked. */
+void cpu_gemm_small(int64_t M, int64_t n0, int64_t n1, int64_t K, const float *X,
+                    const float *W, float *Y, int64_t ldy, float beta);
+
 /* ---- attention (cpu_attn.c) ------------------------------------------------- */
 /* Build the block plan of chunk b (depends on the mask, not on the layer). */
 int cpu_attn_plan(mj_seqs *s, const cpu_batch *b);

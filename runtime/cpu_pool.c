@@ -6,16 +6,45 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "cpu_internal.h"
 
-/* Polls of the job generation before a worker goes to sleep (~50 us). */
-#define POOL_SPIN 20000
+/* How long a thread polls before it sleeps (a `pause` costs from ~10 to
+ * ~140 cycles depending on the CPU, so the budget is time, not a count). */
+#define POOL_SPIN_NS 20000
 
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
+}
+
+static int64_t mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Poll until the job generation moves past `seen` (or quit), for at most
+ * POOL_SPIN_NS; false if it did not. */
+static bool spin_gen(atomic_ullong *v, uint64_t seen, atomic_bool *quit) {
+    int64_t t0 = mono_ns();
+    for (int i = 1;; i++) {
+        if (atomic_load(v) != seen || atomic_load(quit)) return true;
+        cpu_relax();
+        if ((i & 15) == 0 && mono_ns() - t0 > POOL_SPIN_NS) return false;
+    }
+}
+
+/* Poll until no worker is busy, for at most POOL_SPIN_NS; false if some is. */
+static bool spin_idle(atomic_int *busy) {
+    int64_t t0 = mono_ns();
+    for (int i = 1;; i++) {
+        if (atomic_load(busy) <= 0) return true;
+        cpu_relax();
+        if ((i & 15) == 0 && mono_ns() - t0 > POOL_SPIN_NS) return false;
+    }
 }
 
 struct cpu_pool {
@@ -51,9 +80,7 @@ static void *pool_worker(void *arg) {
     free(wa);
     uint64_t seen = 0;
     for (;;) {
-        for (int i = 0; i < POOL_SPIN && atomic_load(&p->gen) == seen && !atomic_load(&p->quit); i++)
-            cpu_relax();
-        if (atomic_load(&p->gen) == seen) {
+        if (!spin_gen(&p->gen, seen, &p->quit)) {
             pthread_mutex_lock(&p->mu);
             while (!atomic_load(&p->quit) && atomic_load(&p->gen) == seen)
                 pthread_cond_wait(&p->wake, &p->mu);
@@ -124,8 +151,7 @@ void cpu_pool_run(cpu_pool *p, int64_t n_items, cpu_task_fn fn, void *ctx) {
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     pool_drain(p, 0);
-    for (int i = 0; i < POOL_SPIN && atomic_load(&p->busy) > 0; i++) cpu_relax();
-    if (atomic_load(&p->busy) > 0) {
+    if (!spin_idle(&p->busy)) {
         pthread_mutex_lock(&p->mu);
         while (atomic_load(&p->busy) > 0) pthread_cond_wait(&p->idle, &p->mu);
         pthread_mutex_unlock(&p->mu);

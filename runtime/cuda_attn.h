@@ -11,8 +11,8 @@
  *                 (mj_classify per tile x key block x head group);
  *   mj_attn_run   launches the attention kernels of the last plan.
  * Errors: every call returns 0, or -1 with a message in mj_attn_error().
- * The prefill query tile is 128 rows (8 warps); MJ_ATTN_QTILE=64 in the
- * environment selects 64-row tiles (4 warps) for comparison. */
+ * The prefill query tile is 64 rows (one warpgroup, two CTAs per SM);
+ * MJ_ATTN_QTILE=128 in the environment selects 128-row tiles. */
 #ifndef MJ_CUDA_ATTN_H
 #define MJ_CUDA_ATTN_H
 
@@ -58,8 +58,13 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit);
 
 /* Prepare a prefill (decode = false) or decode call for batch b. */
 int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode);
-/* Launch the attention of the last plan (asynchronous). */
+/* Launch the attention of the last plan (asynchronous, on the calling
+ * thread's current stream, see mj_cu_set_stream). */
 int mj_attn_run(mj_attn *a);
+/* Swap the q, k, v, o tensors of the last plan (same rows, shapes and strides:
+ * e.g. another layer's KV cache), so that one plan serves every layer. */
+#define MJ_ATTN_HAVE_SET_TENSORS 1
+int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o);
 /* plan + run. */
 int mj_attn_prefill(mj_attn *a, const mj_attn_batch *b);
 int mj_attn_decode(mj_attn *a, const mj_attn_batch *b);

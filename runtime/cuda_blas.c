@@ -134,8 +134,7 @@ mj_blas *mj_blas_init(mj_cu *cu, size_t workspace_bytes, char *err, size_t errn)
     if (missing || st != CUBLAS_STATUS_SUCCESS) {
         if (missing) snprintf(err, errn, "libcublasLt lacks %s", missing);
         else snprintf(err, errn, "cublasLtCreate failed (status %d)", (int)st);
-        dlclose(b->lib);
-        free(b);
+        free(b);            /* the library stays loaded (see mj_blas_free) */
         return NULL;
     }
     b->ws_bytes = workspace_bytes ? workspace_bytes : (size_t)32 << 20;
@@ -161,7 +160,8 @@ void mj_blas_free(mj_blas *b) {
     for (int i = 0; i < BLAS_CACHE; i++) entry_clear(b, &b->cache[i]);
     if (b->ws) mj_cu_free(b->cu, b->ws);
     if (b->h) b->f.destroy(b->h);
-    if (b->lib) dlclose(b->lib);
+    /* libcublasLt stays loaded: it carries a static CUDA runtime, and unloading
+     * and reloading that within a process is not supported. */
     free(b);
 }
 

@@ -440,3 +440,15 @@ int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s) {
 void mj_cu_graph_free(mj_cu *cu, void *exec) {
     if (exec && cu->x.graph_exec_destroy) cu->x.graph_exec_destroy((CUgraphExec)exec);
 }
+
+int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s) {
+    CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)t->start, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms) {
+    CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)t->stop, (CUstream)s));
+    CU_CALL(cu, "cuEventSynchronize", cu->f.ev_sync((CUevent)t->stop));
+    CU_CALL(cu, "cuEventElapsedTime", cu->f.ev_elapsed(ms, (CUevent)t->start, (CUevent)t->stop));
+    return 0;
+}

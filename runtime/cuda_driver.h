@@ -9,13 +9,8 @@
  * on the calling thread's current stream (mj_cu_set_stream), which is NULL —
  * the legacy default stream, as before — unless a caller sets one.
  *
- * (H9 -> H4) request, for the forward pass: an additive
- *     int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o);
- * in cuda_attn.h that swaps the tensors of the last plan (same shapes, strides
- * and rows), so that one plan serves all layers of a step (the plan does not
- * depend on the layer), plus #define MJ_ATTN_HAVE_SET_TENSORS 1 so that
- * runtime/cuda_fwd_attn.c can use it when present.  Until then the forward
- * plans once per layer. */
+ * (H9's request for an additive mj_attn_set_tensors is in cuda_attn.h, with
+ * MJ_ATTN_HAVE_SET_TENSORS.) */
 #ifndef MJ_CUDA_DRIVER_H
 #define MJ_CUDA_DRIVER_H
 
@@ -88,6 +83,9 @@ int mj_cu_capture_begin(mj_cu *cu, mj_cu_stream s);
 /* Ends the capture on s and instantiates it (*exec; free with mj_cu_graph_free). */
 int mj_cu_capture_end(mj_cu *cu, mj_cu_stream s, void **exec);
 int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s);
+/* Event timing on stream s (mj_cu_timer_start/stop use the legacy stream). */
+int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s);
+int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms);
 void mj_cu_graph_free(mj_cu *cu, void *exec);
 
 #endif

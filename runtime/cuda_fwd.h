@@ -45,6 +45,7 @@ typedef struct cuda_engine {
     bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
     bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
     int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
+    bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
     double load_ms;
 } cuda_engine;
@@ -59,7 +60,7 @@ typedef struct cuda_attn_ctx {
     void *mod, *fn;                 /* naive kernel */
     mj_cu_ptr env_buf;              /* naive: device envs [n_rows] + their data */
     mj_env *h_envs;                 /* naive: host image of the device envs */
-    mj_cu_ptr klen_buf;             /* naive: k_len [n_rows] int32, k_start [n_rows] int64 */
+    mj_cu_ptr klen_buf;             /* naive: k_start [n_rows] int64, then k_len [n_rows] int32 */
 } cuda_attn_ctx;
 
 /* The rows of one forward chunk (as the CPU engine's cpu_batch). */
@@ -91,7 +92,15 @@ typedef struct cuda_seqs {
     uint64_t graph_key;
     int64_t graph_steps;    /* replays of the current graph */
     int64_t graph_captures;
+    /* parity hook (mj_cuda_seqs_trace): per-token argmax and margin of the
+     * first row of the next step's first chunk */
+    int32_t *trace_top1;
+    float *trace_margin;
 } cuda_seqs;
+
+/* With ce->debug_sync: synchronise the stream and turn an asynchronous
+ * fault into an error naming the stage that ran last (0 or -1). */
+int cuda_debug_check(mj_seqs *s, const char *stage);
 
 /* ---- cuda_forward.c ---------------------------------------------------------------- */
 /* Runs every row's pending tokens (mj_engine_ops.seqs_step). */

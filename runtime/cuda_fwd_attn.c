@@ -122,8 +122,8 @@ static int naive_begin(mj_seqs *s) {
     for (int r = 0; r < n; r++) {
         a->h_envs[r].seq_len = s->rows[r].env.seq_len;
         int32_t kl = s->rows[r].len;
-        memcpy(tab + (size_t)r * 4, &kl, 4);
-        memcpy(tab + (size_t)n * 4 + (size_t)r * 8, &cs->k_start[r], 8);
+        memcpy(tab + (size_t)r * 8, &cs->k_start[r], 8);
+        memcpy(tab + (size_t)n * 8 + (size_t)r * 4, &kl, 4);
     }
     int rc = mj_cu_upload_async(ce->cu, a->env_buf, a->h_envs, (size_t)n * sizeof(mj_env), ce->st);
     if (rc == 0) rc = mj_cu_upload_async(ce->cu, a->klen_buf, tab, (size_t)n * 12, ce->st);
@@ -144,7 +144,7 @@ static int naive_layer(mj_seqs *s, const cuda_chunk *c, int32_t l) {
     cuda_seqs *cs = s->impl;
     cuda_attn_ctx *a = &cs->attn;
     naive_params p = {cs->qkv, layer_cache(s, cs->kc, l), layer_cache(s, cs->vc, l), cs->att,
-                      cs->d_row, cs->d_q, a->klen_buf + (size_t)s->n_rows * 4, a->klen_buf,
+                      cs->d_row, cs->d_q, a->klen_buf, a->klen_buf + (size_t)s->n_rows * 8,
                       a->env_buf, ce->qkv_n, (int64_t)ce->G * ce->D, ce->qkv_n, ce->H, ce->G, ce->D,
                       1.0f / sqrtf((float)ce->D)};
     void *args[] = {&p};
@@ -287,7 +287,9 @@ int cuda_attn_begin(mj_seqs *s, const cuda_chunk *c) {
 }
 
 int cuda_attn_layer(mj_seqs *s, const cuda_chunk *c, int32_t l) {
-    return ((cuda_seqs *)s->impl)->attn.naive ? naive_layer(s, c, l) : sparse_layer(s, l);
+    bool naive = ((cuda_seqs *)s->impl)->attn.naive;
+    if ((naive ? naive_layer(s, c, l) : sparse_layer(s, l)) != 0) return -1;
+    return cuda_debug_check(s, naive ? "naive attention" : "block-sparse attention");
 }
 
 bool cuda_attn_graphable(mj_seqs *s, const cuda_chunk *c, uint64_t *key) {

@@ -319,6 +319,7 @@ char *mj_tokenizer_decode_len(const mj_tokenizer *t, const int32_t *ids, size_t 
 
 int32_t mj_tokenizer_vocab_size(const mj_tokenizer *t) { return t->n_ids; }
 int32_t mj_tokenizer_bos(const mj_tokenizer *t) { return t->bos; }
+bool mj_tokenizer_adds_bos(const mj_tokenizer *t) { return t->add_bos; }
 
 const int32_t *mj_tokenizer_eos(const mj_tokenizer *t, int *n) {
     *n = t->n_eos;

@@ -32,6 +32,10 @@ char *mj_tokenizer_decode_len(const mj_tokenizer *t, const int32_t *ids, size_t 
 
 int32_t mj_tokenizer_vocab_size(const mj_tokenizer *t);
 int32_t mj_tokenizer_bos(const mj_tokenizer *t);                 /* -1 if none */
+/* Whether HF tokenizers adds BOS by default (encode with add_special_tokens):
+ * the post-processor template / tokenizer_config.json add_bos_token, or GGUF
+ * tokenizer.ggml.add_bos_token.  Callers use it as the default for add_bos. */
+bool mj_tokenizer_adds_bos(const mj_tokenizer *t);
 /* EOS ids (end of text / end of turn), count in *n. */
 const int32_t *mj_tokenizer_eos(const mj_tokenizer *t, int *n);
 /* Id of an exact token string (special or normal), or -1. */

@@ -118,6 +118,8 @@ static int gguf_merges(mj_tokenizer *t, const mj_gguf *g, char *err, size_t errn
 static int gguf_special_ids(mj_tokenizer *t, const mj_gguf *g) {
     uint32_t v;
     if (mj_gguf_get_u32(g, "tokenizer.ggml.bos_token_id", &v) && v < (uint32_t)t->n_ids) t->bos = (int32_t)v;
+    bool ab = false;   /* byte-level BPE vocabularies add no BOS unless the file says so */
+    t->add_bos = t->bos >= 0 && mj_gguf_get_bool(g, "tokenizer.ggml.add_bos_token", &ab) && ab;
     static const char *eos_keys[] = {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
                                      "tokenizer.ggml.eom_token_id"};
     for (size_t i = 0; i < 3; i++)

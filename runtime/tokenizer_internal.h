@@ -80,6 +80,7 @@ struct mj_tokenizer {
     pcre2_code *word_re;     /* one word char (for single_word tokens), or NULL */
 
     int32_t bos;
+    bool add_bos;            /* whether HF adds BOS by default (add_special_tokens) */
     int32_t *eos;
     int n_eos;
 };

@@ -275,6 +275,12 @@ static int load_special_ids(mj_tokenizer *t, json_object *root, const char *dir)
         if (t->bos < 0 && b && json_object_is_type(b, json_type_int)) t->bos = (int32_t)json_object_get_int64(b);
     }
     if (t->bos >= t->n_ids) t->bos = -1;
+    /* HF adds BOS by default when the post-processor's template has it, unless
+     * tokenizer_config.json says add_bos_token (LlamaTokenizerFast rewrites the
+     * template from that flag). */
+    t->add_bos = t->bos >= 0 && template_bos(t, jget(root, "post_processor")) == t->bos;
+    json_object *ab = jget(tc, "add_bos_token");
+    if (ab && json_object_is_type(ab, json_type_boolean)) t->add_bos = json_object_get_boolean(ab) && t->bos >= 0;
     rc |= tok_add_eos(t, config_token(t, jget(tc, "eos_token")));
     rc |= add_eos_ids(t, jget(cfg, "eos_token_id"));
     rc |= add_eos_ids(t, jget(gen, "eos_token_id"));

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # gpu_check.sh — the whole GPU check in one go on a machine with an NVIDIA GPU:
 # build with scripts/gpu_tests.sh, run the GPU differential test and the
-# attention test for each kernel variant (wgmma on sm_90a, mma.sync 128- and
-# 64-row tiles), then the attention benchmark against FlexAttention and SDPA.
+# attention test for each kernel variant (wgmma 64- and 128-row tiles with
+# PARTIAL-block bitmasks; mma.sync evaluating the mask in-kernel), then the attention benchmark against FlexAttention and SDPA.
 # usage: scripts/gpu_check.sh GEN_DIR OUT_DIR [tests|bench|all]
 # Logs and tables go to OUT_DIR; a short summary is printed last.
 set -uo pipefail
@@ -17,11 +17,11 @@ summary=()
 if [ "$WHAT" = tests ] || [ "$WHAT" = all ]; then
   timeout 200 "$BIN/test_runtime_cuda_grid" >"$OUT/grid.log" 2>&1
   summary+=("grid: rc=$? $(tail -1 "$OUT/grid.log")")
-  for v in default no_wgmma qtile64; do
+  for v in default qtile128 mma_nopmask; do
     case $v in
       default) env= ;;
-      no_wgmma) env="MJ_ATTN_NO_WGMMA=1" ;;
-      qtile64) env="MJ_ATTN_QTILE=64" ;;
+      qtile128) env="MJ_ATTN_QTILE=128" ;;
+      mma_nopmask) env="MJ_ATTN_NO_WGMMA=1 MJ_ATTN_NO_PMASK=1" ;;
     esac
     env $env timeout 240 "$BIN/test_runtime_cuda_attn" >"$OUT/attn_$v.log" 2>&1
     summary+=("attn $v: rc=$? $(grep -E 'worst' "$OUT/attn_$v.log") $(tail -1 "$OUT/attn_$v.log")")
@@ -29,8 +29,10 @@ if [ "$WHAT" = tests ] || [ "$WHAT" = all ]; then
   done
 fi
 if [ "$WHAT" = bench ] || [ "$WHAT" = all ]; then
-  MJ_ATTN_NO_WGMMA=1 timeout 120 "$BIN/attn_bench" examples/fusion_seed.mask prefill 20 >"$OUT/mma.jsonl" 2>>"$OUT/bench.err"
-  summary+=("mma.sync fusion prefill run_ms: $(grep -o '"run_ms": [0-9.]*' "$OUT/mma.jsonl" | cut -d' ' -f2 | tr '\n' ' ')")
+  for v in "MJ_ATTN_NO_WGMMA=1" "MJ_ATTN_QTILE=128" "MJ_ATTN_NO_PMASK=1"; do
+    env $v timeout 120 "$BIN/attn_bench" examples/fusion_seed.mask prefill 20 >"$OUT/variant.jsonl" 2>>"$OUT/bench.err"
+    summary+=("$v: fusion prefill run_ms $(grep -o '"run_ms": [0-9.]*' "$OUT/variant.jsonl" | cut -d' ' -f2 | tr '\n' ' ')")
+  done
   timeout 240 bash bench/attn_bench.sh "$BIN" "$OUT" >"$OUT/bench.log" 2>>"$OUT/bench.err"
   summary+=("bench: rc=$?")
 fi

@@ -36,11 +36,12 @@ def load_spacy():
             mod = importlib.import_module(name)
         except ImportError:
             continue
-        return mod.load(disable=["ner", "parser"]), f"{name} {mod.load.__module__}"
+        nlp = mod.load(disable=["ner", "parser"])
+        return nlp, f"{name} {nlp.meta.get('version', '?')} (spaCy {spacy.__version__})"
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
-    return nlp, "blank English + lookup lemmatizer (spacy-lookups-data)"
+    return nlp, f"blank English + lookup lemmatizer (spacy-lookups-data; spaCy {spacy.__version__})"
 
 
 def spacy_lemmas(nlp, strings):

@@ -6,6 +6,7 @@
  *   mj_attn_summary    per-block min/max of every tokens annotation (as mj_summary_build)
  *   mj_attn_block_map  per (row, head group, query tile): the ordered list of
  *                      non-EMPTY key blocks, FULL ones flagged (mj_classify)
+ *   mj_attn_partial_masks  the element mask of each PARTIAL block, as bits
  *   mj_attn_positions  the position program for every query token */
 #ifndef MJ_ATTN_COMMON_CUH
 #define MJ_ATTN_COMMON_CUH
@@ -106,9 +107,12 @@ extern "C" __global__ void mj_attn_summary(const mj_attn_params p) {
     ((mj_value *)s.tok_max)[i] = mx;
 }
 
+#ifndef MJ_ATTN_NO_BLOCK_MAP
 /* grid (max_qtiles, n_hgroups, n_rows), 32 threads (one warp): classify every
- * key block for query tile blockIdx.x (MJ_ATTN_QTILE queries) of row blockIdx.z and heads of group
- * blockIdx.y; write the non-EMPTY ones in order (FULL flagged) and their count. */
+ * key block for query tile blockIdx.x (MJ_ATTN_QTILE queries) of row
+ * blockIdx.z and heads of group blockIdx.y; write the non-EMPTY ones in order
+ * (FULL flagged) and their count.  Each PARTIAL entry takes a bitmask slot
+ * (blk_aux; -1 once the pmask_cap slots are used up). */
 extern "C" __global__ void mj_attn_block_map(const mj_attn_params p) {
     const int r = blockIdx.z, g = blockIdx.y, tile = blockIdx.x, lane = threadIdx.x;
     const int q0 = ((const int32_t *)p.q_start)[r];
@@ -116,6 +120,7 @@ extern "C" __global__ void mj_attn_block_map(const mj_attn_params p) {
     const int klen = ((const int32_t *)p.k_len)[r];
     const int64_t slot = ((int64_t)r * p.n_hgroups + g) * p.max_qtiles + tile;
     int32_t *list = (int32_t *)p.blk_list + slot * p.max_kblocks;
+    int32_t *aux = (int32_t *)p.blk_aux + slot * p.max_kblocks;
     int32_t *count = (int32_t *)p.blk_count + slot;
     if (tile * MJ_ATTN_QTILE >= nq || klen <= 0) {
         if (lane == 0) *count = 0;
@@ -129,6 +134,7 @@ extern "C" __global__ void mj_attn_block_map(const mj_attn_params p) {
     reg.h0 = g * p.heads_per_group;
     reg.h1 = min(reg.h0 + p.heads_per_group, p.n_heads) - 1;
     const int nkb = (klen + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK;
+    const unsigned below = (1u << lane) - 1;
     int n = 0;
     for (int base = 0; base < nkb; base += 32) {
         int kb = base + lane, cls = MJ_BLOCK_EMPTY;
@@ -139,12 +145,60 @@ extern "C" __global__ void mj_attn_block_map(const mj_attn_params p) {
             cls = mj_classify(env, sum, rr);
         }
         unsigned vis = __ballot_sync(0xffffffffu, cls != MJ_BLOCK_EMPTY);
-        if (cls != MJ_BLOCK_EMPTY)
-            list[n + __popc(vis & ((1u << lane) - 1))] = kb | (cls == MJ_BLOCK_FULL ? MJ_BLK_FULL_BIT : 0);
+        unsigned part = __ballot_sync(0xffffffffu, cls == MJ_BLOCK_PARTIAL);
+        int pbase = 0;
+        if (lane == 0 && part && p.pmask_cap > 0) pbase = atomicAdd((int32_t *)p.pmask_count, __popc(part));
+        pbase = __shfl_sync(0xffffffffu, pbase, 0);
+        if (cls != MJ_BLOCK_EMPTY) {
+            int at = n + __popc(vis & below);
+            list[at] = kb | (cls == MJ_BLOCK_FULL ? MJ_BLK_FULL_BIT : 0);
+            int ps = pbase + __popc(part & below);
+            bool owns = cls == MJ_BLOCK_PARTIAL && ps < p.pmask_cap;
+            aux[at] = owns ? ps : -1;
+            if (owns) {
+                ((int32_t *)p.pmask_work)[2 * ps] = (int32_t)slot;
+                ((int32_t *)p.pmask_work)[2 * ps + 1] = at;
+            }
+        }
         n += __popc(vis);
     }
     if (lane == 0) *count = n;
 }
+
+/* Bits of bitmask slot ps (see mj_attn_partial_masks). */
+static __device__ __forceinline__ void mj_attn_partial_mask_one(const mj_attn_params &p, int ps) {
+    const int64_t slot = ((const int32_t *)p.pmask_work)[2 * ps];
+    const int j = ((const int32_t *)p.pmask_work)[2 * ps + 1];
+    const int tile = (int)(slot % p.max_qtiles);
+    const int g = (int)(slot / p.max_qtiles % p.n_hgroups), r = (int)(slot / p.max_qtiles / p.n_hgroups);
+    const int kb = ((const int32_t *)p.blk_list)[slot * p.max_kblocks + j] & ~MJ_BLK_FULL_BIT;
+    const int q0 = ((const int32_t *)p.q_start)[r];
+    const int nq = ((const int32_t *)p.q_start)[r + 1] - q0;
+    const int klen = ((const int32_t *)p.k_len)[r];
+    const mj_env &env = ((const mj_env *)p.envs)[r];
+    const int row = threadIdx.x, q = klen - nq + tile * MJ_ATTN_QTILE + row, h = g * p.heads_per_group;
+    uint32_t w[2] = {0u, 0u};
+    if (tile * MJ_ATTN_QTILE + row < nq)
+        for (int c = 0; c < MJ_ATTN_BLOCK; c++) {
+            int kv = kb * MJ_ATTN_BLOCK + c;
+            if (kv < klen && mj_mask(env, q, kv, h)) w[c >> 5] |= 1u << (c & 31);
+        }
+    uint32_t *dst = (uint32_t *)p.pmask + ((int64_t)ps * MJ_ATTN_QTILE + row) * 2;
+    dst[0] = w[0];
+    dst[1] = w[1];
+}
+
+/* Grid-stride over the bitmask slots handed out by mj_attn_block_map (any
+ * grid), MJ_ATTN_QTILE threads: thread i writes the 64 mask bits of query row
+ * i of the PARTIAL block owning the slot (keys past the row: 0) — the mask is
+ * evaluated once per head group instead of once per head. */
+extern "C" __global__ void mj_attn_partial_masks(const mj_attn_params p) {
+    int n = *(const int32_t *)p.pmask_count;
+    n = n < p.pmask_cap ? n : p.pmask_cap;
+    for (int ps = blockIdx.x; ps < n; ps += gridDim.x)
+        mj_attn_partial_mask_one(p, ps);
+}
+#endif
 
 /* grid (ceil(max_q / 128), n_rows), 128 threads: positions[t] = mj_position of
  * every query token t. */

@@ -13,7 +13,11 @@
  * Row r's queries are its last (q_start[r+1] - q_start[r]) tokens: query i is
  * absolute token k_len[r] - n_q + i, so prefill without cache has n_q = k_len.
  * envs[r] is row r's mj_env (device pointers inside, seq_len = k_len[r]);
- * sums[r] its per-block annotation summaries (block = MJ_ATTN_BLOCK). */
+ * sums[r] its per-block annotation summaries (block = MJ_ATTN_BLOCK).
+ * Prefill lists: for query tile i of row r and head group g, the non-EMPTY
+ * key blocks in order (FULL flagged); a PARTIAL entry may own a bitmask slot
+ * (bit c of row word pair = mask of query row, key c of the block), filled
+ * once per head group by mj_attn_partial_masks from the work list. */
 #ifndef MJ_ATTN_PARAMS_H
 #define MJ_ATTN_PARAMS_H
 
@@ -37,6 +41,10 @@ typedef struct mj_attn_params {
     uint64_t o_part;              /* f32 [q tokens][n_heads][n_splits][head_dim] (decode) */
     uint64_t lse_part;            /* f32 [q tokens][n_heads][n_splits] (decode) */
     uint64_t positions;           /* int32 [q tokens] (mj_attn_positions) */
+    uint64_t blk_aux;             /* int32, shaped as blk_list: bitmask slot of a PARTIAL entry, or -1 */
+    uint64_t pmask;               /* uint32 [pmask_cap][MJ_ATTN_QTILE rows][2]: mask bits of PARTIAL blocks */
+    uint64_t pmask_count;         /* int32: slots handed out by mj_attn_block_map */
+    uint64_t pmask_work;          /* int32 [pmask_cap][2]: (list slot, entry) owning bitmask slot i */
     int64_t q_tok_stride;         /* elements between consecutive tokens of q and o */
     int64_t kv_tok_stride;        /* elements between consecutive tokens of k and v */
     int32_t n_rows, n_heads, n_kv_heads, head_dim;
@@ -46,7 +54,7 @@ typedef struct mj_attn_params {
     int32_t n_splits;             /* decode: key splits per (row, head chunk) */
     int32_t heads_per_chunk;      /* decode: query heads of one CTA (chunk of a GQA group) */
     int32_t max_q;                /* decode: most queries of a row */
-    int32_t pad_;
+    int32_t pmask_cap;            /* bitmask slots available (0: evaluate mj_mask in the kernel) */
     float scale;                  /* 1/sqrt(head_dim) */
     float pad2_;
 } mj_attn_params;

@@ -292,6 +292,7 @@ static void test_invalid_utf8(const mj_tokenizer *t, const char *name, bool chec
 
 static void test_api_llama3(const mj_tokenizer *t) {
     CHECK(mj_tokenizer_bos(t) == 128000);
+    CHECK(!mj_tokenizer_adds_bos(t));  /* this tokenizer.json has no TemplateProcessing: HF adds no BOS */
     int ne;
     const int32_t *eos = mj_tokenizer_eos(t, &ne);
     CHECK(ne >= 1 && eos[0] == 128001);
@@ -326,6 +327,7 @@ static void test_api_llama3(const mj_tokenizer *t) {
 
 static void test_api_qwen3(const mj_tokenizer *t) {
     CHECK(mj_tokenizer_bos(t) == -1);
+    CHECK(!mj_tokenizer_adds_bos(t));
     int ne;
     const int32_t *eos = mj_tokenizer_eos(t, &ne);
     CHECK(ne >= 1 && eos[0] == 151645);
@@ -521,7 +523,7 @@ int main(void) {
         test_invalid_utf8(t, names[k], k < 3 || k >= 5);   /* toys 3, 4 add prefix spaces */
         if (k == 0) test_api_llama3(t);
         if (k == 1) test_api_qwen3(t);
-        if (k == 3) CHECK(mj_tokenizer_bos(t) == 0);   /* from TemplateProcessing */
+        if (k == 3) CHECK(mj_tokenizer_bos(t) == 0 && mj_tokenizer_adds_bos(t));   /* from TemplateProcessing */
         if (k >= 5) {                                  /* from the GGUF metadata */
             int ne;
             const int32_t *eos = mj_tokenizer_eos(t, &ne);

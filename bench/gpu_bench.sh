@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# gpu_bench.sh — the CUDA forward's checks and model-level benchmarks in one
+# run on a GPU machine: build (bench/gpu_build.sh), the unit test
+# (test_runtime_cuda_forward: CUDA engine vs CPU engine on small models),
+# then for random-weight models of the Llama-3.2-3B and Qwen2.5-1.5B shapes
+# (bench/gpu_parity.py make) maskjit (bench/gpu_forward) and HF transformers
+# on the same weights, prompts and seed fusion mask: top-1 agreement over a
+# 2048-token prompt, 16 greedy tokens, batch-1 decode speed against HF
+# generate, and 64 questions of 5 x 250 tokens (10 new tokens) against
+# transformers with a KV cache + 4-D mask and the seed's recompute method.
+# usage: bench/gpu_bench.sh GEN_DIR DEV_DIR OUT_DIR [steps...]
+#   steps: unit llama qwen (default: all)
+# Logs and JSON under OUT_DIR; the last lines are a summary.
+set -uo pipefail
+GEN=${1:?GEN_DIR}
+DEV=${2:?DEV_DIR}
+OUT=${3:?OUT_DIR}
+shift 3
+steps=${*:-unit llama qwen}
+B=/tmp/mjfwd-build
+M=/tmp/mjfwd-models
+D=/tmp/mjfwd-data
+R=/tmp/mjfwd-out   # maskjit's per-token files (OUT keeps logs and JSON only)
+mkdir -p "$OUT" "$M" "$D" "$R"
+export XDG_CACHE_HOME=/tmp/mjfwd-cache PYTHONUNBUFFERED=1 MJ_SOURCE_DIR=$PWD
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$OUT/card.txt"
+bash bench/gpu_build.sh "$GEN" "$DEV" "$B" > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+for s in $steps; do
+  case $s in
+  unit)
+    # one small case per attention path first, each in its own process (a
+    # device fault poisons the process's context), synchronising after every
+    # stage so that a fault names its kernel; compute-sanitizer on a failure
+    for a in naive sparse; do
+      if MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a MJ_CUDA_DEBUG_SYNC=1 timeout 120 "$B/test_runtime_cuda_forward" \
+          > "$R/quick_$a.log" 2>&1; then echo "quick $a: ok"; tail -3 "$R/quick_$a.log"
+      else
+        echo "quick $a: FAILED"; tail -12 "$R/quick_$a.log"
+        [ $a = sparse ] && export MJ_CUDA_ATTN=naive
+        MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a timeout 150 compute-sanitizer --print-limit 4 \
+          "$B/test_runtime_cuda_forward" 2>&1 | grep -v "^=========     Host Frame" | head -45
+      fi
+    done
+    echo "attention for the rest: ${MJ_CUDA_ATTN:-auto}"
+    MJ_TEST_ATTN=${MJ_CUDA_ATTN:-} timeout 200 "$B/test_runtime_cuda_forward" 2>&1 | tee "$OUT/unit.log" | tail -45 ;;
+  llama|qwen)
+    arch=$([ $s = llama ] && echo llama3b || echo qwen25)
+    vocab=$([ $s = llama ] && echo 128256 || echo 151936)
+    what=$([ $s = llama ] && echo "parity decode e2e" || echo "parity")
+    hfx=$([ $s = llama ] && echo "--decode --e2e" || echo "")
+    mkdir -p "$R/$s"
+    timeout 240 python3 bench/gpu_parity.py make --arch $arch --out "$M/$s" 2>&1 | tail -3
+    python3 bench/gpu_parity.py prompts --out "$D/$s" --vocab $vocab | tail -1
+    timeout 240 "$B/gpu_forward" "$M/$s" "$D/$s" "$R/$s" $what 2>&1 | tee "$OUT/${s}_maskjit.jsonl"
+    timeout 300 python3 bench/gpu_parity.py hf --model "$M/$s" --data "$D/$s" --maskjit "$R/$s" $hfx \
+      --json "$OUT/${s}_hf.json" 2>&1 | grep -v Warning | tail -6
+    rm -rf "$M/$s" ;;
+  esac
+done
+echo "gpu_bench.sh: done"

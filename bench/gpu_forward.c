@@ -1,0 +1,338 @@
+/* gpu_forward.c — model-level measurements of maskjit's CUDA engine for
+ * bench/gpu_bench.sh (built by bench/gpu_build.sh on the GPU machine), the
+ * half of each comparison that bench/gpu_parity.py's peers (HF transformers)
+ * are set against.  One model load serves every measurement:
+ *
+ *   gpu_forward MODEL_DIR DATA_DIR OUT_DIR [parity] [decode] [e2e]
+ *
+ * DATA_DIR (written by gpu_parity.py prompts): parity.bin = int32 n then n
+ * token ids (segments: token i is in segment i * 5 / n); e2e.bin = int32
+ * rows, len, seg_len, then rows x len ids (segment i / seg_len).
+ * Mask: examples/fusion_seed.mask (run from the repository root).
+ *   parity  prefill of the prompt: argmax and top-2 margin after every token
+ *           (OUT/<tag>top1.bin: int32 top1[n], f32 margin[n]), then 16 greedy
+ *           tokens (OUT/greedy.txt)
+ *   decode  batch 1, the parity prompt, 256 greedy steps timed; with graphs
+ *           and the skinny kernels, without graphs, with cuBLASLt only
+ *   e2e     every e2e row: prefill then 10 greedy tokens, all rows in one
+ *           batch and in batches of 16 (OUT/e2e_tokens.txt)
+ * Prints one JSON object per measurement on stdout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compile.h"
+#include "cuda_engine.h"
+#include "engine.h"
+#include "interp.h"
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int32_t *read_ints(const char *path, int64_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    rewind(f);
+    int32_t *p = malloc((size_t)sz + 4);
+    *n = (int64_t)(sz / 4);
+    if (p && fread(p, 4, (size_t)*n, f) != (size_t)*n) { free(p); p = NULL; }
+    fclose(f);
+    return p;
+}
+
+static int32_t argmax(const float *x, int32_t n) {
+    int32_t b = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (x[i] > x[b]) b = i;
+    return b;
+}
+
+typedef struct ctx {
+    mj_engine *e;
+    mj_program *p;
+    mj_mask_fns f;
+    int a_seg;
+    int32_t V;
+    const char *out;
+} ctx;
+
+/* Row specs for rows of len tokens each; token i is in segment
+ * i * n_seg / len (gpu_parity.py's formula) when n_seg > 0, else i / seg_len. */
+static void make_rows(ctx *c, int n_rows, int32_t len, int32_t seg_len, const int32_t *tok, mj_row_spec *spec,
+                      mj_value *annot) {
+    for (int r = 0; r < n_rows; r++) {
+        for (int32_t i = 0; i < len; i++)
+            annot[(int64_t)r * len + i].i = seg_len > 0 ? i / seg_len : (int32_t)((int64_t)i * -seg_len / len);
+        mj_row_spec s = {tok + (int64_t)r * len, len, c->a_seg >= 0 ? annot + (int64_t)r * len : NULL, NULL, NULL,
+                         len};
+        spec[r] = s;
+    }
+}
+
+static void write_file(const ctx *c, const char *name, const void *p, size_t bytes) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", c->out, name);
+    FILE *f = fopen(path, "wb");
+    if (f) {
+        fwrite(p, 1, bytes, f);
+        fclose(f);
+    }
+}
+
+/* Prefill of the prompt (prompt_len = n) under program p with attention
+ * MJ_CUDA_ATTN=attn: every token's argmax/margin (top1_<tag>.bin) and the
+ * last token's logits (last_<tag>.bin); with greedy, 16 greedy tokens. */
+static int parity_run(ctx *c, const mj_program *p, const char *tag, const char *attn, const int32_t *tok, int32_t n,
+                      bool greedy_too) {
+    mj_mask_fns f = mj_interp_fns(p);
+    int a_seg = mj_program_find_tokens(p, "seg");
+    mj_value *annot = malloc((size_t)n * sizeof *annot);
+    for (int32_t i = 0; i < n; i++) annot[i].i = (int32_t)((int64_t)i * 5 / n);
+    mj_row_spec spec = {tok, n, a_seg >= 0 ? annot : NULL, NULL, NULL, n};
+    setenv("MJ_CUDA_ATTN", attn, 1);
+    char err[512];
+    mj_seqs *s = mj_seqs_init(c->e, p, &f, 1, &spec, 16, err, sizeof err);
+    unsetenv("MJ_CUDA_ATTN");
+    if (!s) { fprintf(stderr, "parity %s: %s\n", tag, err); free(annot); return -1; }
+    int32_t *top1 = malloc((size_t)n * 4), greedy[16];
+    float *margin = malloc((size_t)n * 4), *logits = malloc((size_t)c->V * 4);
+    mj_cuda_seqs_trace(s, top1, margin);
+    double t0 = now_s();
+    int rc = mj_seqs_prefill(s, logits);
+    double t_pre = now_s() - t0;
+    char name[128];
+    if (rc == 0) {
+        int32_t *buf = malloc((size_t)n * 8);
+        memcpy(buf, top1, (size_t)n * 4);
+        memcpy(buf + n, margin, (size_t)n * 4);
+        snprintf(name, sizeof name, "top1_%s.bin", tag);
+        write_file(c, name, buf, (size_t)n * 8);
+        free(buf);
+        snprintf(name, sizeof name, "last_%s.bin", tag);
+        write_file(c, name, logits, (size_t)c->V * 4);
+    }
+    for (int k = 0; greedy_too && rc == 0 && k < 16; k++) {
+        greedy[k] = argmax(logits, c->V);
+        if (k < 15) rc = mj_seqs_append(s, &greedy[k], logits);
+    }
+    if (rc != 0) fprintf(stderr, "parity %s: %s\n", tag, mj_seqs_error(s));
+    if (greedy_too && rc == 0) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/greedy.txt", c->out);
+        FILE *g = fopen(path, "w");
+        for (int k = 0; g && k < 16; k++) fprintf(g, "%d%c", greedy[k], k == 15 ? '\n' : ' ');
+        if (g) fclose(g);
+    }
+    if (rc == 0)
+        printf("{\"what\": \"parity\", \"tag\": \"%s\", \"tokens\": %d, \"prefill_s\": %.4f, \"last_top1\": %d, "
+               "\"trace_last_top1\": %d}\n", tag, n, t_pre, argmax(logits, c->V), top1[n - 1]);
+    fflush(stdout);
+    mj_seqs_free(s);
+    free(top1); free(margin); free(logits); free(annot);
+    return rc;
+}
+
+/* The last prompt position's logits through the decode path: prefill of
+ * n - 1 tokens (prompt_len n, so the mask is the same), then token n - 1
+ * appended (last_viadecode.bin); and position 0 alone (p0.bin). */
+static int parity_paths(ctx *c, const int32_t *tok, int32_t n) {
+    mj_value *annot = malloc((size_t)n * sizeof *annot);
+    for (int32_t i = 0; i < n; i++) annot[i].i = (int32_t)((int64_t)i * 5 / n);
+    float *logits = malloc((size_t)c->V * 4);
+    mj_row_spec spec = {tok, n - 1, c->a_seg >= 0 ? annot : NULL, NULL, NULL, n};
+    char err[512];
+    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, 2, err, sizeof err);
+    int rc = s ? mj_seqs_prefill(s, logits) : -1;
+    if (rc == 0) rc = mj_seqs_append(s, &tok[n - 1], logits);
+    if (rc == 0) write_file(c, "last_viadecode.bin", logits, (size_t)c->V * 4);
+    if (s) mj_seqs_free(s);
+    mj_row_spec one = {tok, 1, c->a_seg >= 0 ? annot : NULL, NULL, NULL, n};
+    s = rc == 0 ? mj_seqs_init(c->e, c->p, &c->f, 1, &one, 1, err, sizeof err) : NULL;
+    rc = s ? mj_seqs_prefill(s, logits) : -1;
+    if (rc == 0) write_file(c, "p0.bin", logits, (size_t)c->V * 4);
+    if (s) mj_seqs_free(s);
+    if (rc != 0) fprintf(stderr, "parity paths: %s\n", err);
+    free(annot);
+    free(logits);
+    return rc;
+}
+
+static int do_parity(ctx *c, const int32_t *tok, int32_t n) {
+    mj_diags d;
+    mj_diags_init(&d);
+    mj_program *causal = mj_compile_file("examples/causal.mask", NULL, &d);
+    mj_diags_free(&d);
+    int rc = parity_run(c, c->p, "fusion", "", tok, n, true);
+    rc |= parity_run(c, c->p, "fusion_naive", "naive", tok, n, false);
+    if (causal) rc |= parity_run(c, causal, "causal", "", tok, n, false);
+    rc |= parity_paths(c, tok, n);
+    mj_program_free(causal);
+    return rc;
+}
+
+/* Batch-1 decode: steps timed after 8 warm-up steps. */
+static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const char *label) {
+    mj_value *annot = malloc((size_t)n * sizeof *annot);
+    mj_row_spec spec;
+    make_rows(c, 1, n, -5, tok, &spec, annot);
+    char err[512];
+    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, steps + 8, err, sizeof err);
+    if (!s) { fprintf(stderr, "decode: %s\n", err); free(annot); return -1; }
+    float *logits = malloc((size_t)c->V * 4);
+    int rc = mj_seqs_prefill(s, logits);
+    double t0 = 0;
+    for (int k = 0; rc == 0 && k < steps + 8; k++) {
+        if (k == 8) t0 = now_s();
+        int32_t next = argmax(logits, c->V);
+        rc = mj_seqs_append(s, &next, logits);
+    }
+    double dt = now_s() - t0;
+    mj_cuda_stats st;
+    mj_cuda_seqs_stats(s, &st);
+    double g_ms = 0, v_ms = 0, v_gbs = 0;
+    if (rc == 0 && mj_cuda_seqs_bench(s, 50, &g_ms, &v_ms, &v_gbs) == 0)
+        printf("{\"what\": \"decode_gpu_time\", \"config\": \"%s\", \"graph_step_ms\": %.4f, "
+               "\"gemv_pass_ms\": %.4f, \"gemv_GBps\": %.1f}\n", label, g_ms, v_ms, v_gbs);
+    if (rc != 0) fprintf(stderr, "decode: %s\n", mj_seqs_error(s));
+    else
+        printf("{\"what\": \"decode\", \"config\": \"%s\", \"prompt\": %d, \"steps\": %d, \"seconds\": %.4f, "
+               "\"tokens_per_s\": %.1f, \"ms_per_token\": %.3f, \"graph_captures\": %lld, \"graph_replays\": %lld}\n",
+               label, n, steps, dt, steps / dt, 1e3 * dt / steps, st.graph_captures, st.graph_replays);
+    fflush(stdout);
+    mj_seqs_free(s);
+    free(logits);
+    free(annot);
+    return rc;
+}
+
+static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
+    struct { const char *g, *sk, *label; } cfg[] = {
+        {"1", "1", "graphs+skinny"}, {"0", "1", "eager+skinny"}, {"0", "0", "eager+cublasLt"}};
+    int rc = 0;
+    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
+        setenv("MJ_CUDA_GRAPHS", cfg[i].g, 1);
+        setenv("MJ_CUDA_SKINNY", cfg[i].sk, 1);
+        rc |= decode_run(c, tok, n, 256, cfg[i].label);
+        if (i == 0) rc |= decode_run(c, tok, 128, 256, "graphs+skinny, 128-token prompt");
+    }
+    unsetenv("MJ_CUDA_GRAPHS");
+    unsetenv("MJ_CUDA_SKINNY");
+    return rc;
+}
+
+/* All rows generate new tokens greedily in batches of `batch` rows. */
+static int e2e_run(ctx *c, const int32_t *tok, int rows, int32_t len, int32_t seg_len, int batch, int new_tok,
+                   int32_t *out_tok) {
+    mj_value *annot = malloc((size_t)rows * (size_t)len * sizeof *annot);
+    mj_row_spec *spec = malloc((size_t)rows * sizeof *spec);
+    make_rows(c, rows, len, seg_len, tok, spec, annot);
+    float *logits = malloc((size_t)batch * (size_t)c->V * 4);
+    int32_t *next = malloc((size_t)batch * 4);
+    int rc = 0;
+    double t0 = now_s();
+    for (int r0 = 0; rc == 0 && r0 < rows; r0 += batch) {
+        int nb = rows - r0 < batch ? rows - r0 : batch;
+        char err[512];
+        mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, nb, spec + r0, new_tok, err, sizeof err);
+        if (!s) { fprintf(stderr, "e2e: %s\n", err); rc = -1; break; }
+        rc = mj_seqs_prefill(s, logits);
+        for (int k = 0; rc == 0 && k < new_tok; k++) {
+            for (int r = 0; r < nb; r++) {
+                next[r] = argmax(logits + (size_t)r * c->V, c->V);
+                out_tok[(int64_t)(r0 + r) * new_tok + k] = next[r];
+            }
+            if (k + 1 < new_tok) rc = mj_seqs_append(s, next, logits);
+        }
+        if (rc != 0) fprintf(stderr, "e2e: %s\n", mj_seqs_error(s));
+        mj_seqs_free(s);
+    }
+    double dt = now_s() - t0;
+    if (rc == 0)
+        printf("{\"what\": \"e2e\", \"rows\": %d, \"len\": %d, \"batch\": %d, \"new_tokens\": %d, \"seconds\": %.4f, "
+               "\"s_per_question\": %.5f}\n", rows, len, batch, new_tok, dt, dt / rows);
+    fflush(stdout);
+    free(annot); free(spec); free(logits); free(next);
+    return rc;
+}
+
+static int do_e2e(ctx *c, const int32_t *buf, int64_t nbuf) {
+    if (nbuf < 3) return -1;
+    int rows = buf[0];
+    int32_t len = buf[1], seg_len = buf[2];
+    if ((int64_t)rows * len + 3 > nbuf) return -1;
+    const int new_tok = 10;
+    int32_t *toks = malloc((size_t)rows * new_tok * 4), *toks16 = malloc((size_t)rows * new_tok * 4);
+    int rc = e2e_run(c, buf + 3, rows, len, seg_len, rows, new_tok, toks);   /* warm-up + all rows */
+    rc |= e2e_run(c, buf + 3, rows, len, seg_len, rows, new_tok, toks);
+    rc |= e2e_run(c, buf + 3, rows, len, seg_len, 16, new_tok, toks16);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/e2e_tokens.txt", c->out);
+    FILE *f = fopen(path, "w");
+    for (int r = 0; f && rc == 0 && r < rows; r++)
+        for (int k = 0; k < new_tok; k++) fprintf(f, "%d%c", toks[r * new_tok + k], k + 1 == new_tok ? '\n' : ' ');
+    if (f) fclose(f);
+    int same = 0;
+    for (int i = 0; i < rows * new_tok; i++) same += toks[i] == toks16[i];
+    printf("{\"what\": \"e2e_batch_consistency\", \"same_tokens\": %d, \"of\": %d}\n", same, rows * new_tok);
+    free(toks);
+    free(toks16);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: gpu_forward MODEL_DIR DATA_DIR OUT_DIR [parity] [decode] [e2e]\n");
+        return 2;
+    }
+    bool want[3] = {argc == 4, argc == 4, argc == 4};
+    for (int i = 4; i < argc; i++) {
+        if (!strcmp(argv[i], "parity")) want[0] = true;
+        else if (!strcmp(argv[i], "decode")) want[1] = true;
+        else if (!strcmp(argv[i], "e2e")) want[2] = true;
+    }
+    ctx c = {0};
+    c.out = argv[3];
+    char err[1024];
+    mj_model m;
+    double t0 = now_s();
+    if (mj_model_load(&m, argv[1], err, sizeof err) != 0) { fprintf(stderr, "load: %s\n", err); return 1; }
+    double t_load = now_s() - t0;
+    t0 = now_s();
+    c.e = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
+    if (!c.e) { fprintf(stderr, "engine: %s\n", err); return 1; }
+    printf("{\"what\": \"load\", \"model\": \"%s\", \"host_load_s\": %.2f, \"gpu_upload_s\": %.2f}\n", argv[1], t_load,
+           now_s() - t0);
+    mj_diags d;
+    mj_diags_init(&d);
+    c.p = mj_compile_file("examples/fusion_seed.mask", NULL, &d);
+    if (!c.p) { mj_diags_print(&d, stderr); return 1; }
+    mj_diags_free(&d);
+    c.f = mj_interp_fns(c.p);
+    c.a_seg = mj_program_find_tokens(c.p, "seg");
+    c.V = m.cfg.vocab;
+    char path[1024];
+    int64_t n = 0;
+    int rc = 0;
+    snprintf(path, sizeof path, "%s/parity.bin", argv[2]);
+    int32_t *par = read_ints(path, &n);
+    if (!par || n < 2 || par[0] != n - 1) { fprintf(stderr, "bad %s\n", path); return 1; }
+    if (want[0]) rc |= do_parity(&c, par + 1, par[0]);
+    if (want[1]) rc |= do_decode(&c, par + 1, par[0]);
+    if (want[2]) {
+        snprintf(path, sizeof path, "%s/e2e.bin", argv[2]);
+        int32_t *e2e = read_ints(path, &n);
+        rc |= e2e ? do_e2e(&c, e2e, n) : -1;
+        free(e2e);
+    }
+    free(par);
+    mj_program_free(c.p);
+    mj_engine_free(c.e);
+    mj_model_free(&m);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,364 @@
+/* cuda_forward.c — one engine step on the GPU (mj_engine_ops.seqs_step):
+ * the rows' pending tokens in chunks of whole rows, each chunk packed into
+ * T tokens and run through every layer: embedding gather, RMSNorm, fused
+ * q|k|v product (+ bias), q/k norm + RoPE + KV-cache append, block-sparse
+ * attention, output product + residual, RMSNorm, fused gate|up product,
+ * SwiGLU, down product + residual; then the final norm of each row's last
+ * token, the lm_head product (f32 logits) and one download.
+ *
+ * Products: cuBLASLt (bf16 in, f32 accumulate) when T > CUDA_SKINNY_MAX,
+ * else the memory-bound skinny kernels, which also fuse the residual add
+ * and SwiGLU into their epilogues.  Decode steps (one new token per row)
+ * are captured into a CUDA graph and replayed while the attention's launch
+ * shape stays the same (cuda_attn_graphable). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_fwd.h"
+
+/* Host mirrors of the kernels' by-value parameter blocks (fwd_kernels.cu). */
+typedef struct rope_args {
+    mj_cu_ptr qkv, pos, slot, inv_freq, q_norm, k_norm, kc, vc;
+    int32_t H, G, D;
+    float eps;
+} rope_args;
+
+typedef struct gemv_args {
+    mj_cu_ptr x, w, bias, y;
+    int64_t ldx, ldy;
+    int32_t M, N, K, mode;
+} gemv_args;
+
+enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
+
+static int cu_fail(mj_seqs *s, const char *what) {
+    cuda_engine *ce = s->e->impl;
+    return mj_seqs_fail(s, "%s: %s", what, mj_cu_error(ce->cu));
+}
+
+/* ---- products ------------------------------------------------------------------------------ */
+
+static int skinny_fn(int M, bool glu) {
+    int i = M <= 1 ? 0 : M <= 2 ? 1 : M <= 4 ? 2 : 3;
+    return (glu ? FK_GLU1 : FK_GEMV1) + i;
+}
+
+/* Y[M x N] = X W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(X W^T)), f32. */
+static int gemm(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr W,
+                mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
+    cuda_engine *ce = s->e->impl;
+    if (skinny) {
+        gemv_args a = {X, W, bias, Y, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode};
+        void *args[] = {&a};
+        if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, false)], (unsigned)((N + 7) / 8), 1, 1,
+                            256, 0, args) != 0)
+            return cu_fail(s, "skinny product");
+        return cuda_debug_check(s, "skinny product");
+    }
+    if (mode == GV_RESID) return mj_seqs_fail(s, "internal: residual product without the skinny kernels");
+    if (mj_blas_gemm(ce->blas, ce->st, M, N, K, X, ldx, W, bias, Y, ldy, mode == GV_F32) != 0)
+        return mj_seqs_fail(s, "%s", mj_blas_error(ce->blas));
+    return cuda_debug_check(s, "cuBLASLt product");
+}
+
+/* act[M x I] = SwiGLU(X Wgu^T) with the skinny kernel. */
+static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr Wgu, mj_cu_ptr act) {
+    cuda_engine *ce = s->e->impl;
+    gemv_args a = {X, Wgu, 0, act, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16};
+    void *args[] = {&a};
+    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, true)], (unsigned)((ce->I + 7) / 8), 1, 1, 256,
+                        0, args) != 0)
+        return cu_fail(s, "skinny gate/up product");
+    return cuda_debug_check(s, "skinny gate/up product");
+}
+
+/* ---- element-wise kernels ---------------------------------------------------------------------- */
+
+/* (x += delta); out = RMSNorm(x) * w over n rows (rows idx[i] of x when idx). */
+static int add_rmsnorm(mj_seqs *s, int64_t n, mj_cu_ptr delta, mj_cu_ptr w, mj_cu_ptr out, mj_cu_ptr idx) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    float eps = s->e->model->cfg.rms_eps;
+    int hid = ce->hid;
+    void *args[] = {&cs->x, &delta, &w, &out, &idx, &hid, &eps};
+    unsigned threads = hid >= 2048 ? 512 : hid >= 512 ? 256 : 128;
+    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_ADD_RMSNORM], (unsigned)n, 1, 1, threads, 0, args) != 0)
+        return cu_fail(s, "rmsnorm");
+    return cuda_debug_check(s, "rmsnorm");
+}
+
+static int rope(mj_seqs *s, int64_t T, int32_t l) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    const cuda_layer *cl = &ce->lw[l];
+    int64_t layer = (int64_t)l * cs->cap_total * ce->G * ce->D * 2;
+    rope_args a = {cs->qkv, cs->d_pos, cs->d_slot, ce->inv_freq, cl->q_norm, cl->k_norm,
+                   cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer, ce->H, ce->G, ce->D,
+                   s->e->model->cfg.rms_eps};
+    void *args[] = {&a};
+    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_ROPE_QKV], (unsigned)T, 1, 1, 128, 0, args) != 0)
+        return cu_fail(s, "rope");
+    return cuda_debug_check(s, "rope");
+}
+
+static int swiglu(mj_seqs *s, int64_t T) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    int I = ce->I;
+    void *args[] = {&cs->gu, &cs->act, &I};
+    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_SWIGLU], (unsigned)((I + 255) / 256), (unsigned)T, 1, 256, 0,
+                        args) != 0)
+        return cu_fail(s, "swiglu");
+    return cuda_debug_check(s, "swiglu");
+}
+
+/* ---- the layers ------------------------------------------------------------------------------- */
+
+static int layer(mj_seqs *s, const cuda_chunk *c, int32_t l, bool sk, mj_cu_ptr *delta) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    const cuda_layer *w = &ce->lw[l];
+    int64_t T = c->T, hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
+    if (add_rmsnorm(s, T, *delta, w->attn_norm, cs->xn, 0) ||
+        gemm(s, sk, T, ce->qkv_n, hid, cs->xn, hid, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
+        rope(s, T, l) || cuda_attn_layer(s, c, l))
+        return -1;
+    if (sk ? gemm(s, true, T, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->x, hid, GV_RESID)
+           : gemm(s, false, T, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->tmp, hid, GV_BF16))
+        return -1;
+    if (add_rmsnorm(s, T, sk ? 0 : cs->tmp, w->ffn_norm, cs->xn, 0)) return -1;
+    if (sk) {
+        if (gemm_glu(s, T, hid, cs->xn, w->wgu, cs->act) ||
+            gemm(s, true, T, hid, I, cs->act, I, w->wd, 0, cs->x, hid, GV_RESID))
+            return -1;
+        *delta = 0;
+        return 0;
+    }
+    if (gemm(s, false, T, 2 * I, hid, cs->xn, hid, w->wgu, 0, cs->gu, 2 * I, GV_BF16) || swiglu(s, T) ||
+        gemm(s, false, T, hid, I, cs->act, I, w->wd, 0, cs->tmp, hid, GV_BF16))
+        return -1;
+    *delta = cs->tmp;
+    return 0;
+}
+
+/* Every kernel of a chunk after its inputs are on the device, up to the
+ * logits [c->n x V] in cs->logits.  Graph-capturable. */
+static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    bool sk = ce->skinny && c->T <= CUDA_SKINNY_MAX;
+    int hid = ce->hid;
+    void *eargs[] = {&cs->d_ids, &ce->embed, &cs->x, &hid};
+    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_EMBED], (unsigned)c->T, 1, 1, 128, 0, eargs) != 0)
+        return cu_fail(s, "embedding");
+    if (cuda_debug_check(s, "embedding") != 0) return -1;
+    mj_cu_ptr delta = 0;
+    for (int32_t l = 0; l < ce->L; l++)
+        if (layer(s, c, l, sk, &delta) != 0) return -1;
+    if (cs->trace_top1) {   /* every token's final norm, for mj_cuda_seqs_trace */
+        if (add_rmsnorm(s, c->T, delta, ce->final_norm, cs->xn, 0)) return -1;
+        delta = 0;
+    }
+    bool skl = ce->skinny && c->n <= CUDA_SKINNY_MAX;
+    if (add_rmsnorm(s, c->n, delta, ce->final_norm, cs->xl, cs->d_last) ||
+        gemm(s, skl, c->n, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32))
+        return -1;
+    return 0;
+}
+
+/* ---- a chunk ------------------------------------------------------------------------------------ */
+
+/* Packs the chunk's token ids, positions, rows, query indices, cache slots
+ * and last-token indices into the pinned image and uploads it. */
+static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    int64_t T = cs->t_max;
+    int32_t *ids = cs->h_in, *pos = ids + T, *row = pos + T, *qi = row + T, *last = qi + T;
+    int64_t *slot = (int64_t *)((char *)cs->h_in + (cs->d_slot - cs->in_buf));
+    int64_t t = 0;
+    for (int i = 0; i < c->n; i++) {
+        int r = c->rows[i];
+        const mj_row *rw = &s->rows[r];
+        for (int32_t q = c->q0[i]; q < c->q1[i]; q++, t++) {
+            ids[t] = rw->tokens[q];
+            pos[t] = rw->pos[q];
+            row[t] = r;
+            qi[t] = q;
+            slot[t] = cs->k_start[r] + q;
+        }
+        last[i] = (int32_t)(t - 1);
+    }
+    if (mj_cu_upload_async(ce->cu, cs->in_buf, cs->h_in, cs->in_bytes, ce->st) != 0)
+        return cu_fail(s, "step inputs");
+    return 0;
+}
+
+/* Run the chunk through a graph when it is a decode step (captured on a key
+ * change), else eagerly. */
+static int run_layers(mj_seqs *s, const cuda_chunk *c) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    uint64_t key = 0;
+    if (!ce->graphs || cs->trace_top1 || !cuda_attn_graphable(s, c, &key)) return launch_chunk(s, c);
+    key = key * 0x100000001b3ull ^ (uint64_t)c->T ^ ((uint64_t)ce->skinny << 63);
+    if (key != cs->graph_key) {
+        /* a new shape: one eager step first (the attention plans settle their
+         * workspace outside any capture), the capture on the next step */
+        if (cs->graph) mj_cu_graph_free(ce->cu, cs->graph);
+        cs->graph = NULL;
+        cs->graph_key = key;
+        return launch_chunk(s, c);
+    }
+    if (!cs->graph) {
+        if (mj_cu_capture_begin(ce->cu, ce->st) != 0) {
+            ce->graphs = false;
+            return launch_chunk(s, c);
+        }
+        int rc = launch_chunk(s, c);
+        void *g = NULL;
+        int rc2 = mj_cu_capture_end(ce->cu, ce->st, &g);
+        if (rc != 0 || rc2 != 0) {
+            /* capture not possible here: run eagerly from now on (this seqs) */
+            if (g) mj_cu_graph_free(ce->cu, g);
+            ce->graphs = false;
+            s->err[0] = '\0';
+            return launch_chunk(s, c);
+        }
+        cs->graph = g;
+        cs->graph_captures++;
+    } else {
+        cs->graph_steps++;
+    }
+    if (mj_cu_graph_launch(ce->cu, cs->graph, ce->st) != 0) return cu_fail(s, "graph launch");
+    return 0;
+}
+
+/* Argmax and top-2 margin of every new token of the chunk's first row, from
+ * the final-normed states left in cs->xn (mj_cuda_seqs_trace). */
+static int trace_chunk(mj_seqs *s, const cuda_chunk *c) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    const int64_t P = 256, V = ce->V, n = c->q1[0] - c->q0[0];
+    mj_cu_ptr buf = 0;
+    float *h = malloc((size_t)(P * V) * sizeof *h);
+    int rc = h && mj_cu_alloc(ce->cu, &buf, (size_t)(P * V) * sizeof(float)) == 0 ? 0 : -1;
+    for (int64_t t0 = 0; rc == 0 && t0 < n; t0 += P) {
+        int64_t m = n - t0 < P ? n - t0 : P;
+        rc = gemm(s, false, m, V, ce->hid, cs->xn + (mj_cu_ptr)(t0 * ce->hid * 2), ce->hid, ce->lm_head, 0, buf, V,
+                  GV_F32);
+        if (rc == 0 && (mj_cu_download_async(ce->cu, h, buf, (size_t)(m * V) * sizeof(float), ce->st) != 0 ||
+                        mj_cu_stream_sync(ce->cu, ce->st) != 0))
+            rc = cu_fail(s, "trace");
+        for (int64_t i = 0; rc == 0 && i < m; i++) {
+            const float *x = h + i * V;
+            int32_t b = 0;
+            float second = -INFINITY;
+            for (int32_t j = 1; j < V; j++)
+                if (x[j] > x[b]) b = j;
+            for (int32_t j = 0; j < V; j++)
+                if (j != b && x[j] > second) second = x[j];
+            cs->trace_top1[t0 + i] = b;
+            cs->trace_margin[t0 + i] = x[b] - second;
+        }
+    }
+    if (!h || (rc != 0 && !s->err[0])) mj_seqs_fail(s, "trace: out of memory");
+    free(h);
+    mj_cu_free(ce->cu, buf);
+    cs->trace_top1 = NULL;
+    cs->trace_margin = NULL;
+    return rc;
+}
+
+static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    if (upload_inputs(s, c) != 0 || cuda_debug_check(s, "step inputs") != 0 || cuda_attn_begin(s, c) != 0 ||
+        cuda_debug_check(s, "attention plan") != 0 || run_layers(s, c) != 0)
+        return -1;
+    size_t row_bytes = (size_t)ce->V * sizeof(float);
+    if (mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st) != 0 ||
+        mj_cu_stream_sync(ce->cu, ce->st) != 0)
+        return cu_fail(s, "logits");
+    for (int i = 0; i < c->n; i++)
+        memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V, row_bytes);
+    return cs->trace_top1 ? trace_chunk(s, c) : 0;
+}
+
+int cuda_seqs_step(mj_seqs *s, float *logits) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    cuda_chunk *c = &cs->chunk;
+    mj_cu_set_stream(ce->cu, ce->st);
+    int r = 0;
+    while (r < s->n_rows) {
+        c->n = 0;
+        c->T = 0;
+        for (; r < s->n_rows; r++) {
+            mj_row *row = &s->rows[r];
+            int64_t n = row->len - row->done;
+            if (n <= 0) continue;
+            if (c->n > 0 && c->T + n > cs->t_max) break;
+            if (n > cs->t_max)
+                return mj_seqs_fail(s, "row %d has %lld new tokens, above the chunk size %lld", r, (long long)n,
+                                    (long long)cs->t_max);
+            c->rows[c->n] = r;
+            c->q0[c->n] = row->done;
+            c->q1[c->n] = row->len;
+            c->n++;
+            c->T += n;
+        }
+        if (c->n == 0) break;
+        c->decode = c->T <= CUDA_SKINNY_MAX;
+        if (run_chunk(s, c, logits) != 0) return -1;
+        for (int i = 0; i < c->n; i++) s->rows[c->rows[i]].done = c->q1[i];
+    }
+    return 0;
+}
+
+/* ---- benchmark hook -------------------------------------------------------------------------- */
+
+/* One row's skinny products over every layer's weights and the lm_head. */
+static int gemv_pass(mj_seqs *s) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    int64_t hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
+    for (int32_t l = 0; l < ce->L; l++) {
+        const cuda_layer *w = &ce->lw[l];
+        if (gemm(s, true, 1, ce->qkv_n, hid, cs->xn, hid, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
+            gemm(s, true, 1, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->tmp, hid, GV_BF16) ||
+            gemm_glu(s, 1, hid, cs->xn, w->wgu, cs->act) ||
+            gemm(s, true, 1, hid, I, cs->act, I, w->wd, 0, cs->tmp, hid, GV_BF16))
+            return -1;
+    }
+    return gemm(s, true, 1, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32);
+}
+
+int mj_cuda_seqs_bench(mj_seqs *s, int reps, double *graph_ms, double *gemv_ms, double *gemv_gbs) {
+    if (!s || !s->e->ops || strcmp(s->e->ops->name, "cuda") != 0 || !s->impl || reps < 1) return -1;
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    mj_cu_timer t = {0};
+    float ms = 0;
+    *graph_ms = *gemv_ms = *gemv_gbs = 0;
+    if (mj_cu_timer_init(ce->cu, &t) != 0) return cu_fail(s, "timer");
+    int rc = 0;
+    if (cs->graph) {
+        rc = mj_cu_graph_launch(ce->cu, cs->graph, ce->st) || mj_cu_timer_start_on(ce->cu, &t, ce->st);
+        for (int i = 0; rc == 0 && i < reps; i++) rc = mj_cu_graph_launch(ce->cu, cs->graph, ce->st);
+        if (rc == 0) rc = mj_cu_timer_stop_on(ce->cu, &t, ce->st, &ms);
+        *graph_ms = ms / reps;
+    }
+    if (rc == 0) rc = gemv_pass(s) || mj_cu_timer_start_on(ce->cu, &t, ce->st);
+    for (int i = 0; rc == 0 && i < reps; i++) rc = gemv_pass(s);
+    if (rc == 0) rc = mj_cu_timer_stop_on(ce->cu, &t, ce->st, &ms);
+    mj_cu_timer_free(ce->cu, &t);
+    if (rc != 0) return cu_fail(s, "bench");
+    double hid = ce->hid, bytes = (double)ce->L * 2.0 * (ce->qkv_n * hid + hid * ce->H * ce->D + 3.0 * hid * ce->I) +
+                                 2.0 * ce->V * hid;
+    *gemv_ms = ms / reps;
+    *gemv_gbs = bytes / (*gemv_ms * 1e-3) / 1e9;
+    return 0;
+}

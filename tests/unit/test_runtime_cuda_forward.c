@@ -1,0 +1,324 @@
+/* test_runtime_cuda_forward.c — the CUDA engine (bf16) against the CPU engine
+ * (f32) on small random models whose weights are bf16 values (so only the
+ * activations' rounding differs): Llama with llama3 RoPE scaling, Qwen2 with
+ * q/k/v bias, Qwen3 with q/k norm; masks with annotations (fusion_seed), a
+ * position program and params (fusion_shared_prefix), a score over a heads
+ * array (alibi) and plain causal; three batched rows of different lengths,
+ * prefill then greedy decode steps.  Also: the block-sparse attention
+ * against the naive fallback (MJ_CUDA_ATTN), decode graphs against eager
+ * steps (bit-identical), cuBLASLt against the skinny kernels for decode
+ * (MJ_CUDA_SKINNY), a prefix cache, and head_dim 32 (naive path).
+ * Without a GPU (or driver) the test checks that --device cuda fails with a
+ * message and auto falls back to the CPU, then skips.
+ * GPU debugging: MJ_TEST_QUICK=1 runs one model, mask and setting;
+ * MJ_TEST_ATTN=naive|sparse forces the attention path of every setting. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compile.h"
+#include "engine.h"
+#include "interp.h"
+#include "support/testlib.h"
+
+#define STEPS 5
+
+static uint64_t rng = 0x1234567;
+static float frand(void) {   /* uniform in [-1, 1) */
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((rng >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+/* Round to bf16 (nearest even), kept in f32. */
+static float bf16r(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static float *rnd(int64_t n, float scale, float offset) {
+    float *p = malloc((size_t)n * sizeof *p);
+    for (int64_t i = 0; i < n; i++) p[i] = bf16r(offset + scale * frand());
+    return p;
+}
+
+static void model_make(mj_model *m, mj_arch arch, int32_t D, int32_t H, int32_t G) {
+    memset(m, 0, sizeof *m);
+    mj_model_config *c = &m->cfg;
+    c->arch = arch;
+    c->n_layers = 2;
+    c->hidden = 256;
+    c->intermediate = 512;
+    c->n_heads = H;
+    c->n_kv_heads = G;
+    c->head_dim = D;
+    c->vocab = 512;
+    c->max_pos = 4096;
+    c->rms_eps = 1e-5f;
+    c->rope_theta = 10000.0f;
+    if (arch == MJ_ARCH_LLAMA) {
+        c->rope_type = 1;
+        c->rope_factor = 8.0f;
+        c->rope_low_freq_factor = 1.0f;
+        c->rope_high_freq_factor = 4.0f;
+        c->rope_orig_max_pos = 64;
+    }
+    c->qkv_bias = arch == MJ_ARCH_QWEN2;
+    c->qk_norm = arch == MJ_ARCH_QWEN3;
+    c->bos_id = -1;
+    int64_t hid = c->hidden, QD = (int64_t)H * D, KD = (int64_t)G * D, I = c->intermediate;
+    float s = 1.0f / sqrtf((float)hid) * 1.7f;
+    m->embed = rnd((int64_t)c->vocab * hid, 1.0f, 0.0f);
+    m->final_norm = rnd(hid, 0.2f, 1.0f);
+    m->lm_head = rnd((int64_t)c->vocab * hid, s * 3.0f, 0.0f);
+    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
+    for (int l = 0; l < c->n_layers; l++) {
+        mj_layer *ly = &m->layers[l];
+        ly->attn_norm = rnd(hid, 0.2f, 1.0f);
+        ly->ffn_norm = rnd(hid, 0.2f, 1.0f);
+        ly->wq = rnd(QD * hid, s * 2.0f, 0.0f);
+        ly->wk = rnd(KD * hid, s * 2.0f, 0.0f);
+        ly->wv = rnd(KD * hid, s, 0.0f);
+        ly->wo = rnd(hid * QD, 1.0f / sqrtf((float)QD), 0.0f);
+        ly->w_gate = rnd(I * hid, s, 0.0f);
+        ly->w_up = rnd(I * hid, s, 0.0f);
+        ly->w_down = rnd(hid * I, 1.0f / sqrtf((float)I), 0.0f);
+        if (c->qkv_bias) {
+            ly->bq = rnd(QD, 0.5f, 0.0f);
+            ly->bk = rnd(KD, 0.5f, 0.0f);
+            ly->bv = rnd(KD, 0.5f, 0.0f);
+        }
+        if (c->qk_norm) {
+            ly->q_norm = rnd(D, 0.2f, 1.0f);
+            ly->k_norm = rnd(D, 0.2f, 1.0f);
+        }
+    }
+}
+
+static void model_release(mj_model *m) {
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        mj_layer *ly = &m->layers[l];
+        float *p[] = {ly->attn_norm, ly->ffn_norm, ly->wq, ly->wk, ly->wv, ly->wo, ly->w_gate,
+                      ly->w_up, ly->w_down, ly->bq, ly->bk, ly->bv, ly->q_norm, ly->k_norm};
+        for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
+    }
+    free(m->layers);
+    free(m->embed);
+    free(m->final_norm);
+    free(m->lm_head);
+}
+
+/* ---- rows: a prefix (seg -1) then segments, as a fusion layout ------------------- */
+
+#define ROWS 3
+static const int32_t row_len[ROWS] = {97, 160, 41};
+#define PREFIX 7
+
+typedef struct rows {
+    int32_t *tok[ROWS];
+    mj_value *annot[ROWS];
+    mj_value *params[ROWS];
+    float *heads;
+    mj_row_spec spec[ROWS];
+} rows;
+
+static void rows_make(rows *R, const mj_program *p, int32_t n_heads, int32_t vocab) {
+    memset(R, 0, sizeof *R);
+    int a_seg = mj_program_find_tokens(p, "seg"), a_start = mj_program_find_tokens(p, "seg_start");
+    R->heads = calloc((size_t)(p->n_heads > 0 ? p->n_heads : 1) * (size_t)n_heads, sizeof(float));
+    for (int k = 0; k < p->n_heads; k++)
+        for (int h = 0; h < n_heads; h++) R->heads[k * n_heads + h] = 0.05f * (float)(h + 1);
+    for (int r = 0; r < ROWS; r++) {
+        int32_t n = row_len[r], nseg = 3, seg_len = (n - PREFIX + nseg - 1) / nseg;
+        R->tok[r] = malloc((size_t)n * sizeof(int32_t));
+        for (int32_t i = 0; i < n; i++) R->tok[r][i] = i < PREFIX ? 3 + i : (int32_t)((frand() + 1.0f) * 0.5f * (float)(vocab - 1));
+        R->annot[r] = calloc((size_t)(p->n_tokens > 0 ? p->n_tokens : 1) * (size_t)(n > 0 ? n : 1), sizeof(mj_value));
+        for (int32_t i = 0; i < n; i++) {
+            int32_t seg = i < PREFIX ? -1 : (i - PREFIX) / seg_len;
+            if (a_seg >= 0) R->annot[r][a_seg * n + i].i = seg;
+            if (a_start >= 0) R->annot[r][a_start * n + i].i = seg < 0 ? 0 : PREFIX + seg * seg_len;
+        }
+        R->params[r] = calloc((size_t)(p->n_param_slots > 0 ? p->n_param_slots : 1), sizeof(mj_value));
+        mj_program_default_params(p, R->params[r]);
+        char v[32], err[128];
+        snprintf(v, sizeof v, "%d", PREFIX);
+        if (mj_program_find_param(p, "prefix_len") >= 0) mj_program_set_param(p, R->params[r], "prefix_len", v, err, sizeof err);
+        snprintf(v, sizeof v, "%d", seg_len);
+        if (mj_program_find_param(p, "max_seg_len") >= 0) mj_program_set_param(p, R->params[r], "max_seg_len", v, err, sizeof err);
+        mj_row_spec s = {R->tok[r], n, R->annot[r], R->params[r], R->heads, n};
+        R->spec[r] = s;
+    }
+}
+
+static void rows_free(rows *R) {
+    for (int r = 0; r < ROWS; r++) {
+        free(R->tok[r]);
+        free(R->annot[r]);
+        free(R->params[r]);
+    }
+    free(R->heads);
+}
+
+/* ---- runs --------------------------------------------------------------------------- */
+
+static int32_t argmax(const float *x, int32_t n) {
+    int32_t b = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (x[i] > x[b]) b = i;
+    return b;
+}
+
+/* Logits of prefill + STEPS decode steps: out[(step * ROWS + r) * V].  With
+ * tok_in, the appended tokens are taken from it (else the argmax, recorded in
+ * tok_out).  pre: prefix cache or NULL.  Returns 0 or -1. */
+static int run(mj_engine *e, const mj_prefix *pre, const mj_program *p, const mj_mask_fns *f, const rows *R,
+               float *out, const int32_t *tok_in, int32_t *tok_out) {
+    int32_t V = mj_engine_model(e)->cfg.vocab;
+    char err[512] = "";
+    mj_seqs *s = mj_seqs_init_prefix(e, pre, p, f, ROWS, R->spec, STEPS, err, sizeof err);
+    if (!s) { fprintf(stderr, "seqs: %s\n", err); return -1; }
+    int rc = mj_seqs_prefill(s, out);
+    for (int st = 1; rc == 0 && st <= STEPS; st++) {
+        int32_t next[ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            next[r] = tok_in ? tok_in[(st - 1) * ROWS + r] : argmax(out + ((size_t)(st - 1) * ROWS + r) * V, V);
+            if (tok_out) tok_out[(st - 1) * ROWS + r] = next[r];
+        }
+        rc = mj_seqs_append(s, next, out + (size_t)st * ROWS * V);
+    }
+    if (rc != 0) fprintf(stderr, "run: %s\n", mj_seqs_error(s));
+    mj_seqs_free(s);
+    return rc;
+}
+
+/* max |a - b| / max |b| over every step, and the share of argmax agreement
+ * where b's top-2 margin is clear. */
+static double compare(const float *a, const float *b, int32_t V, double *agree) {
+    double md = 0, mb = 0;
+    int n = 0, same = 0;
+    for (int k = 0; k < (STEPS + 1) * ROWS; k++) {
+        const float *x = a + (size_t)k * V, *y = b + (size_t)k * V;
+        for (int32_t i = 0; i < V; i++) {
+            double d = fabs((double)x[i] - y[i]);
+            if (!(d <= md)) md = d;   /* NaN propagates */
+            if (fabs(y[i]) > mb) mb = fabs(y[i]);
+        }
+        int32_t t = argmax(y, V);
+        float second = -INFINITY;
+        for (int32_t i = 0; i < V; i++)
+            if (i != t && y[i] > second) second = y[i];
+        if (y[t] - second > 0.02f * (float)mb) {
+            n++;
+            same += argmax(x, V) == t;
+        }
+    }
+    *agree = n ? (double)same / n : 1.0;
+    return mb > 0 ? md / mb : md;
+}
+
+static mj_program *load_mask(const char *name) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "examples/%s.mask", name);
+    mj_diags d;
+    mj_diags_init(&d);
+    mj_program *p = mj_compile_file(mj_test_path(rel), NULL, &d);
+    if (!p) mj_diags_print(&d, stderr);
+    mj_diags_free(&d);
+    return p;
+}
+
+static bool quick;
+
+/* CPU reference once, then the CUDA engine under several settings. */
+static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, int32_t G, const char *mask) {
+    mj_model m;
+    model_make(&m, arch, D, H, G);
+    int32_t V = m.cfg.vocab;
+    mj_program *p = load_mask(mask);
+    CHECK(p != NULL);
+    if (!p) { model_release(&m); return; }
+    mj_mask_fns f = mj_interp_fns(p);
+    rows R;
+    rows_make(&R, p, H, V);
+    size_t n = (size_t)(STEPS + 1) * ROWS * V;
+    float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got), *got2 = malloc(n * sizeof *got2);
+    int32_t toks[STEPS * ROWS];
+    char err[512];
+    mj_engine *cpu = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
+    mj_engine *gpu = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
+    CHECKF(cpu && gpu, "%s: %s", what, err);
+    if (cpu && gpu && run(cpu, NULL, p, &f, &R, ref, NULL, toks) == 0) {
+        const char *modes[][3] = {{"1", "1", ""}, {"0", "1", ""}, {"1", "0", ""}, {"1", "1", "naive"}};
+        const char *force = getenv("MJ_TEST_ATTN");
+        size_t n_modes = quick ? 1 : sizeof modes / sizeof modes[0];
+        for (size_t k = 0; k < n_modes; k++) {
+            setenv("MJ_CUDA_GRAPHS", modes[k][0], 1);
+            setenv("MJ_CUDA_SKINNY", modes[k][1], 1);
+            setenv("MJ_CUDA_ATTN", force && *force ? force : modes[k][2], 1);
+            float *dst = k == 1 ? got2 : got;
+            int rc = run(gpu, NULL, p, &f, &R, dst, toks, NULL);
+            CHECKF(rc == 0, "%s mode %zu", what, k);
+            if (rc != 0) continue;
+            double agree, rel = compare(dst, ref, V, &agree);
+            printf("  %-28s %-22s graphs=%s skinny=%s attn=%-6s rel err %.2e  top-1 %.1f%%\n", what, mask,
+                   modes[k][0], modes[k][1], modes[k][2][0] ? modes[k][2] : "auto", rel, 100 * agree);
+            CHECKF(rel <= 3e-2, "%s %s mode %zu: rel err %.3e", what, mask, k, rel);
+            CHECKF(agree >= 0.95, "%s %s mode %zu: top-1 %.3f", what, mask, k, agree);
+            if (k == 1) CHECKF(memcmp(got, got2, n * sizeof *got) == 0, "%s: graph replay differs from eager", what);
+        }
+        unsetenv("MJ_CUDA_GRAPHS");
+        unsetenv("MJ_CUDA_SKINNY");
+        unsetenv("MJ_CUDA_ATTN");
+        /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
+        mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
+        if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);
+        if (pre && run(gpu, pre, p, &f, &R, got2, toks, NULL) == 0) {
+            double agree, rel = compare(got2, ref, V, &agree);
+            printf("  %-28s %-22s prefix cache               rel err %.2e  top-1 %.1f%%\n", what, mask, rel, 100 * agree);
+            CHECKF(rel <= 3e-2 && agree >= 0.95, "%s prefix: rel %.3e top-1 %.3f", what, rel, agree);
+        }
+        mj_prefix_free(pre);
+    }
+    mj_engine_free(cpu);
+    mj_engine_free(gpu);
+    free(ref);
+    free(got);
+    free(got2);
+    rows_free(&R);
+    mj_program_free(p);
+    model_release(&m);
+}
+
+int main(void) {
+    mj_model m;
+    model_make(&m, MJ_ARCH_LLAMA, 64, 4, 2);
+    char err[512] = "";
+    mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
+    if (!e) {
+        CHECKF(err[0] != '\0', "no message when the CUDA engine cannot open");
+        mj_engine *a = mj_engine_init(&m, MJ_DEVICE_AUTO, 1, err, sizeof err);
+        CHECKF(a != NULL, "auto does not fall back to the CPU: %s", err);
+        mj_engine_free(a);
+        model_release(&m);
+        mj_test_finish();
+        SKIP_ALL("no usable GPU for the CUDA engine (%s)", err);
+    }
+    mj_engine_free(e);
+    model_release(&m);
+    const char *qv = getenv("MJ_TEST_QUICK");
+    quick = qv && *qv == '1';
+    const char *masks[] = {"fusion_seed", "causal", "fusion_shared_prefix", "alibi"};
+    if (quick) {
+        check_model("llama D64 H4/2 llama3-rope", MJ_ARCH_LLAMA, 64, 4, 2, masks[0]);
+        return mj_test_finish();
+    }
+    for (size_t i = 0; i < sizeof masks / sizeof masks[0]; i++)
+        check_model("llama D64 H4/2 llama3-rope", MJ_ARCH_LLAMA, 64, 4, 2, masks[i]);
+    check_model("qwen2 D128 H4/1 bias", MJ_ARCH_QWEN2, 128, 4, 1, "fusion_seed");
+    check_model("qwen3 D64 H8/2 qk-norm", MJ_ARCH_QWEN3, 64, 8, 2, "fusion_shared_prefix");
+    check_model("llama D32 H8/4 (naive attn)", MJ_ARCH_LLAMA, 32, 8, 4, "fusion_seed");
+    return mj_test_finish();
+}
