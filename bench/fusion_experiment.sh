@@ -7,7 +7,9 @@
 # auto for the 7 % of questions that have only four): single on each of the
 # five, ensemble-avg, ensemble-max, the study's fusion (fusion_seed.mask on the
 # study layout), the same with a BOS sink (app_fusion_sink.mask) and
-# shared-prefix fusion (app_fusion_shared_prefix.mask).  Every run is
+# shared-prefix fusion (app_fusion_shared_prefix.mask).  SmolLM2's tokenizer
+# adds no BOS (HF default); its BOS token <|im_start|> is placed first anyway,
+# in every method, so that the sink masks have a shared sink.  Every run is
 # resumable: run the script again after an interruption.  Writes
 # OUT/*.jsonl and OUT/table.md (OUT = BUILD_DIR/fusion-experiment).
 set -euo pipefail
@@ -30,7 +32,7 @@ echo "fusion-experiment: $n questions, model $model"
 run() {   # run NAME ARGS...
   local name=$1; shift
   echo "fusion-experiment: $name" >&2
-  "$M" run --model "$model" --data "$out/questions.jsonl" --device cpu --batch 8 --bos auto \
+  "$M" run --model "$model" --data "$out/questions.jsonl" --device cpu --batch 8 --bos '<|im_start|>' \
       --resume -o "$out/$name.jsonl" "$@"
 }
 for i in 0 1 2 3 4; do run "single$i" --method single --indices "$i"; done

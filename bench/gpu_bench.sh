@@ -28,21 +28,25 @@ bash bench/gpu_build.sh "$GEN" "$DEV" "$B" > "$OUT/build.log" 2>&1 || { tail -30
 for s in $steps; do
   case $s in
   unit)
-    # one small case per attention path first, each in its own process (a
-    # device fault poisons the process's context), synchronising after every
-    # stage so that a fault names its kernel; compute-sanitizer on a failure
-    for a in naive sparse; do
-      if MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a MJ_CUDA_DEBUG_SYNC=1 timeout 120 "$B/test_runtime_cuda_forward" \
-          > "$R/quick_$a.log" 2>&1; then echo "quick $a: ok"; tail -3 "$R/quick_$a.log"
-      else
-        echo "quick $a: FAILED"; tail -12 "$R/quick_$a.log"
-        [ $a = sparse ] && export MJ_CUDA_ATTN=naive
-        MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a timeout 150 compute-sanitizer --print-limit 4 \
-          "$B/test_runtime_cuda_forward" 2>&1 | grep -v "^=========     Host Frame" | head -45
-      fi
-    done
-    echo "attention for the rest: ${MJ_CUDA_ATTN:-auto}"
-    MJ_TEST_ATTN=${MJ_CUDA_ATTN:-} timeout 200 "$B/test_runtime_cuda_forward" 2>&1 | tee "$OUT/unit.log" | tail -45 ;;
+    # the full test; on a failure, one small case per attention path, each in
+    # its own process (a device fault poisons the process's context),
+    # synchronising after every stage so that a fault names its kernel, and
+    # compute-sanitizer on it
+    if timeout 240 "$B/test_runtime_cuda_forward" > "$OUT/unit.log" 2>&1; then tail -48 "$OUT/unit.log"
+    else
+      tail -30 "$OUT/unit.log"
+      for a in naive sparse; do
+        if MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a MJ_CUDA_DEBUG_SYNC=1 timeout 120 "$B/test_runtime_cuda_forward" \
+            > "$R/quick_$a.log" 2>&1; then echo "quick $a: ok"; tail -3 "$R/quick_$a.log"
+        else
+          echo "quick $a: FAILED"; tail -12 "$R/quick_$a.log"
+          [ $a = sparse ] && export MJ_CUDA_ATTN=naive
+          MJ_TEST_QUICK=1 MJ_TEST_ATTN=$a timeout 150 compute-sanitizer --print-limit 4 \
+            "$B/test_runtime_cuda_forward" 2>&1 | grep -v "^=========     Host Frame" | head -45
+        fi
+      done
+    fi
+    echo "attention for the rest: ${MJ_CUDA_ATTN:-auto}" ;;
   llama|qwen)
     arch=$([ $s = llama ] && echo llama3b || echo qwen25)
     vocab=$([ $s = llama ] && echo 128256 || echo 151936)

@@ -212,17 +212,20 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
 }
 
 static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
-    struct { const char *g, *sk, *label; } cfg[] = {
-        {"1", "1", "graphs+skinny"}, {"0", "1", "eager+skinny"}, {"0", "0", "eager+cublasLt"}};
+    struct { const char *g, *sk, *fuse, *label; } cfg[] = {
+        {"1", "1", "1", "graphs+skinny"}, {"1", "1", "0", "graphs+skinny, norms unfused"},
+        {"0", "1", "1", "eager+skinny"}, {"0", "0", "1", "eager+cublasLt"}};
     int rc = 0;
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
         setenv("MJ_CUDA_GRAPHS", cfg[i].g, 1);
         setenv("MJ_CUDA_SKINNY", cfg[i].sk, 1);
+        setenv("MJ_CUDA_FUSE_NORM", cfg[i].fuse, 1);
         rc |= decode_run(c, tok, n, 256, cfg[i].label);
         if (i == 0) rc |= decode_run(c, tok, 128, 256, "graphs+skinny, 128-token prompt");
     }
     unsetenv("MJ_CUDA_GRAPHS");
     unsetenv("MJ_CUDA_SKINNY");
+    unsetenv("MJ_CUDA_FUSE_NORM");
     return rc;
 }
 

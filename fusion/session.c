@@ -33,7 +33,8 @@ void mj_session_close(mj_session *s) {
 }
 
 int32_t mj_session_bos(const mj_session *s, const char *spec, char *err, size_t errn) {
-    if (!spec || !strcmp(spec, "auto")) return mj_tokenizer_bos(s->tok) >= 0 ? mj_tokenizer_bos(s->tok) : -1;
+    if (!spec || !strcmp(spec, "auto"))   /* HF's default: only when the tokenizer adds one */
+        return mj_tokenizer_adds_bos(s->tok) && mj_tokenizer_bos(s->tok) >= 0 ? mj_tokenizer_bos(s->tok) : -1;
     if (!strcmp(spec, "none")) return -1;
     char *end;
     errno = 0;

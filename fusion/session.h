@@ -25,7 +25,8 @@ int mj_session_open(mj_session *s, const char *model_path, const char *tok_path,
                     int threads, char *err, size_t errn);
 void mj_session_close(mj_session *s);
 
-/* The BOS to place first: "auto" (the tokenizer's BOS, none if it has none),
+/* The BOS to place first: "auto" (HF's default: the tokenizer's BOS when its
+ * configuration adds one, mj_tokenizer_adds_bos; else none),
  * "none", a token string ("<|endoftext|>") or a numeric id.  -2 on error. */
 int32_t mj_session_bos(const mj_session *s, const char *spec, char *err, size_t errn);
 

@@ -7,6 +7,7 @@
  *
  * Settings read from the environment when a seqs opens (benchmarks and
  * tests flip them): MJ_CUDA_SKINNY=0 uses cuBLASLt for decode steps too,
+ * MJ_CUDA_FUSE_NORM=0 keeps the RMSNorms out of the skinny products,
  * MJ_CUDA_GRAPHS=0 turns decode graphs off, MJ_CUDA_ATTN=naive|sparse picks
  * the attention path (default: sparse when head_dim is 64 or 128). */
 #include "cuda_engine.h"
@@ -262,6 +263,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     if (!cs) { snprintf(err, errn, "out of memory"); return -1; }
     s->impl = cs;
     ce->skinny = env_flag("MJ_CUDA_SKINNY", true);
+    ce->fuse_norm = env_flag("MJ_CUDA_FUSE_NORM", true);
     ce->graphs = env_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
     ce->attn_mode = attn_mode_env();
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);

@@ -26,9 +26,11 @@ typedef struct rope_args {
 } rope_args;
 
 typedef struct gemv_args {
-    mj_cu_ptr x, w, bias, y;
+    mj_cu_ptr x, w, bias, y, norm;
     int64_t ldx, ldy;
     int32_t M, N, K, mode;
+    float eps;
+    int32_t pad_;
 } gemv_args;
 
 enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
@@ -45,28 +47,36 @@ static int skinny_fn(int M, bool glu) {
     return (glu ? FK_GLU1 : FK_GEMV1) + i;
 }
 
-/* Y[M x N] = X W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(X W^T)), f32. */
-static int gemm(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr W,
-                mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
+/* Y[M x N] = norm(X) W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(.)),
+ * f32; norm (skinny only): RMSNorm weight applied to X's rows on the fly. */
+static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr norm,
+                  mj_cu_ptr W, mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
     cuda_engine *ce = s->e->impl;
     if (skinny) {
-        gemv_args a = {X, W, bias, Y, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode};
+        gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
+                       s->e->model->cfg.rms_eps, 0};
         void *args[] = {&a};
         if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, false)], (unsigned)((N + 7) / 8), 1, 1,
                             256, 0, args) != 0)
             return cu_fail(s, "skinny product");
         return cuda_debug_check(s, "skinny product");
     }
-    if (mode == GV_RESID) return mj_seqs_fail(s, "internal: residual product without the skinny kernels");
+    if (mode == GV_RESID || norm) return mj_seqs_fail(s, "internal: fused product without the skinny kernels");
     if (mj_blas_gemm(ce->blas, ce->st, M, N, K, X, ldx, W, bias, Y, ldy, mode == GV_F32) != 0)
         return mj_seqs_fail(s, "%s", mj_blas_error(ce->blas));
     return cuda_debug_check(s, "cuBLASLt product");
 }
 
-/* act[M x I] = SwiGLU(X Wgu^T) with the skinny kernel. */
-static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr Wgu, mj_cu_ptr act) {
+static int gemm(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr W,
+                mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
+    return gemm_n(s, skinny, M, N, K, X, ldx, 0, W, bias, Y, ldy, mode);
+}
+
+/* act[M x I] = SwiGLU(norm(X) Wgu^T) with the skinny kernel (norm may be 0). */
+static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr norm, mj_cu_ptr Wgu, mj_cu_ptr act) {
     cuda_engine *ce = s->e->impl;
-    gemv_args a = {X, Wgu, 0, act, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16};
+    gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
+                   s->e->model->cfg.rms_eps, 0};
     void *args[] = {&a};
     if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, true)], (unsigned)((ce->I + 7) / 8), 1, 1, 256,
                         0, args) != 0)
@@ -116,11 +126,28 @@ static int swiglu(mj_seqs *s, int64_t T) {
 
 /* ---- the layers ------------------------------------------------------------------------------- */
 
+/* Skinny layer with the RMSNorms fused into the q|k|v and gate|up products
+ * and the residual adds into the o and down products (6 kernels + attention). */
+static int layer_fused(mj_seqs *s, const cuda_chunk *c, int32_t l) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    const cuda_layer *w = &ce->lw[l];
+    int64_t T = c->T, hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
+    if (gemm_n(s, true, T, ce->qkv_n, hid, cs->x, hid, w->attn_norm, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
+        rope(s, T, l) || cuda_attn_layer(s, c, l) ||
+        gemm(s, true, T, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->x, hid, GV_RESID) ||
+        gemm_glu(s, T, hid, cs->x, w->ffn_norm, w->wgu, cs->act) ||
+        gemm(s, true, T, hid, I, cs->act, I, w->wd, 0, cs->x, hid, GV_RESID))
+        return -1;
+    return 0;
+}
+
 static int layer(mj_seqs *s, const cuda_chunk *c, int32_t l, bool sk, mj_cu_ptr *delta) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     const cuda_layer *w = &ce->lw[l];
     int64_t T = c->T, hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
+    if (sk && ce->fuse_norm && !*delta) return layer_fused(s, c, l);
     if (add_rmsnorm(s, T, *delta, w->attn_norm, cs->xn, 0) ||
         gemm(s, sk, T, ce->qkv_n, hid, cs->xn, hid, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
         rope(s, T, l) || cuda_attn_layer(s, c, l))
@@ -130,7 +157,7 @@ static int layer(mj_seqs *s, const cuda_chunk *c, int32_t l, bool sk, mj_cu_ptr 
         return -1;
     if (add_rmsnorm(s, T, sk ? 0 : cs->tmp, w->ffn_norm, cs->xn, 0)) return -1;
     if (sk) {
-        if (gemm_glu(s, T, hid, cs->xn, w->wgu, cs->act) ||
+        if (gemm_glu(s, T, hid, cs->xn, 0, w->wgu, cs->act) ||
             gemm(s, true, T, hid, I, cs->act, I, w->wd, 0, cs->x, hid, GV_RESID))
             return -1;
         *delta = 0;
@@ -329,7 +356,7 @@ static int gemv_pass(mj_seqs *s) {
         const cuda_layer *w = &ce->lw[l];
         if (gemm(s, true, 1, ce->qkv_n, hid, cs->xn, hid, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
             gemm(s, true, 1, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->tmp, hid, GV_BF16) ||
-            gemm_glu(s, 1, hid, cs->xn, w->wgu, cs->act) ||
+            gemm_glu(s, 1, hid, cs->xn, 0, w->wgu, cs->act) ||
             gemm(s, true, 1, hid, I, cs->act, I, w->wd, 0, cs->tmp, hid, GV_BF16))
             return -1;
     }

@@ -44,6 +44,7 @@ typedef struct cuda_engine {
     int32_t H, G, D, hid, I, V, L, qkv_n;   /* qkv_n = (H + 2G) * D */
     bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
     bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
+    bool fuse_norm;         /* MJ_CUDA_FUSE_NORM != 0: RMSNorm inside the skinny products */
     int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */

@@ -14,7 +14,8 @@
  *   mj_fwd_add_rmsnorm  (x += delta); xn = RMSNorm(x), optionally over a row subset
  *   mj_fwd_rope_qkv     q/k norm (Qwen3), RoPE on q (in place) and k, K/V into the cache
  *   mj_fwd_swiglu       act = SwiGLU(gate, up) from a [T x 2I] gate|up buffer
- *   mj_fwd_gemv<M>      skinny Y = X W^T for M <= 8 rows (decode), memory-bound
+ *   mj_fwd_gemv<M>      skinny Y = X W^T for M <= 8 rows (decode), memory-bound,
+ *                       optionally RMSNorm(X) on the fly and a residual epilogue
  *   mj_fwd_gemv_glu<M>  the same over gate|up rows, SwiGLU applied
  *   mj_fwd_f32_to_bf16  weight conversion at load
  *   mj_fwd_copy_prefix  prefix-cache K/V into rows' caches */
@@ -196,16 +197,58 @@ typedef struct gemv_args {
     const uint16_t *w;        /* [N][K] */
     const uint16_t *bias;     /* [N] or null (GV_BF16 only) */
     void *y;                  /* [M][ldy] bf16 or f32 */
+    const uint16_t *norm;     /* [K] RMSNorm weight or null: x rows are normalised on the fly */
     int64_t ldx, ldy;
     int32_t M, N, K;          /* K % 8 == 0; glu: N = 2 * I, outputs I columns */
     int32_t mode;             /* GV_* */
+    float eps;
+    int32_t pad_;
 } gemv_args;
+
+/* With a.norm: rs[m] = rsqrt(mean(x[m]^2) + eps), warp m for row m (block of
+ * 8 warps, M <= 8).  Every thread of the block must call it. */
+static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, float *rs) {
+    if (!a.norm) return;
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    if (w < a.M) {
+        const uint16_t *xr = a.x + w * a.ldx;
+        float ss = 0.0f;
+        for (int k = lane * 8; k < a.K; k += 256) {
+            const v16 v = *(const v16 *)(xr + k);
+            const uint32_t u[4] = {v.a, v.b, v.c, v.d};
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                float lo = lo2f(u[j]), hi = hi2f(u[j]);
+                ss = fmaf(lo, lo, ss);
+                ss = fmaf(hi, hi, ss);
+            }
+        }
+        ss = warp_sum(ss);
+        rs[w] = rsqrtf(ss / (float)a.K + a.eps);
+    }
+    __syncthreads();
+}
+
+/* HF's RMSNorm of 8 elements: bf16(g * bf16(x * r)). */
+static __device__ __forceinline__ uint32_t norm2(uint32_t x, uint32_t g, float r) {
+    float lo = rbf(lo2f(g) * rbf(lo2f(x) * r)), hi = rbf(hi2f(g) * rbf(hi2f(x) * r));
+    return (__float_as_uint(hi) & 0xffff0000u) | (__float_as_uint(lo) >> 16);
+}
+static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r) {
+    v16 o;
+    o.a = norm2(x.a, g.a, r);
+    o.b = norm2(x.b, g.b, r);
+    o.c = norm2(x.c, g.c, r);
+    o.d = norm2(x.d, g.d, r);
+    return o;
+}
 
 #define GV_UNROLL 4
 
 /* Accumulates acc[m][r] = x[m] . w[row_r] for this warp's R rows (lane part). */
 template <int MB, int R>
-static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, float (&acc)[MB][R]) {
+static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, const float *rs,
+                                                float (&acc)[MB][R]) {
     const int lane = threadIdx.x & 31;
 #pragma unroll
     for (int m = 0; m < MB; m++)
@@ -226,10 +269,13 @@ static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_
         for (int u = 0; u < GV_UNROLL; u++) {
             const int k = k0 + u * 256;
             if (k >= a.K) break;
+            v16 g;
+            if (a.norm) g = *(const v16 *)(a.norm + k);
 #pragma unroll
             for (int m = 0; m < MB; m++) {
                 if (m >= a.M) break;
-                const v16 xv = *(const v16 *)(a.x + m * a.ldx + k);
+                v16 xv = *(const v16 *)(a.x + m * a.ldx + k);
+                if (a.norm) xv = norm8(xv, g, rs[m]);
 #pragma unroll
                 for (int r = 0; r < R; r++) acc[m][r] = dot8(w[r][u], xv, acc[m][r]);
             }
@@ -244,12 +290,14 @@ static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_
 /* grid (ceil(N / 8)), block 256: one output column n per warp, M <= MB rows. */
 template <int MB>
 static __device__ void gemv_plain(const gemv_args &a) {
+    __shared__ float rs[8];
+    gemv_norm_prologue(a, rs);
     const int64_t n = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
     if (n >= a.N) return;
     const int lane = threadIdx.x & 31;
     float acc[MB][1];
     const int64_t rows[1] = {n};
-    gemv_dot<MB, 1>(a, rows, acc);
+    gemv_dot<MB, 1>(a, rows, rs, acc);
 #pragma unroll
     for (int m = 0; m < MB; m++) {
         if (m >= a.M || lane != m) continue;
@@ -270,13 +318,15 @@ static __device__ void gemv_plain(const gemv_args &a) {
  * and writes SwiGLU(g, u) to column j. */
 template <int MB>
 static __device__ void gemv_glu(const gemv_args &a) {
+    __shared__ float rs[8];
+    gemv_norm_prologue(a, rs);
     const int I = a.N / 2;
     const int64_t j = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
     if (j >= I) return;
     const int lane = threadIdx.x & 31;
     float acc[MB][2];
     const int64_t rows[2] = {j, j + I};
-    gemv_dot<MB, 2>(a, rows, acc);
+    gemv_dot<MB, 2>(a, rows, rs, acc);
 #pragma unroll
     for (int m = 0; m < MB; m++) {
         if (m >= a.M || lane != m) continue;
