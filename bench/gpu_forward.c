@@ -138,16 +138,19 @@ static int parity_run(ctx *c, const mj_program *p, const char *tag, const char *
     return rc;
 }
 
-/* The last prompt position's logits through the decode path: prefill of
- * n - 1 tokens (prompt_len n, so the mask is the same), then token n - 1
- * appended (last_viadecode.bin); and position 0 alone (p0.bin). */
-static int parity_paths(ctx *c, const int32_t *tok, int32_t n) {
+/* The last prompt position's logits through the decode path under the
+ * causal mask (appended tokens take the annotation defaults, so the fusion
+ * mask would differ): prefill of n - 1 tokens, then token n - 1 appended
+ * (last_viadecode.bin, against last_causal.bin); and position 0 alone under
+ * the fusion mask (p0.bin). */
+static int parity_paths(ctx *c, const mj_program *causal, const int32_t *tok, int32_t n) {
     mj_value *annot = malloc((size_t)n * sizeof *annot);
     for (int32_t i = 0; i < n; i++) annot[i].i = (int32_t)((int64_t)i * 5 / n);
     float *logits = malloc((size_t)c->V * 4);
-    mj_row_spec spec = {tok, n - 1, c->a_seg >= 0 ? annot : NULL, NULL, NULL, n};
-    char err[512];
-    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, 2, err, sizeof err);
+    mj_row_spec spec = {tok, n - 1, NULL, NULL, NULL, 0};
+    mj_mask_fns cf = mj_interp_fns(causal);
+    char err[512] = "";
+    mj_seqs *s = mj_seqs_init(c->e, causal, &cf, 1, &spec, 2, err, sizeof err);
     int rc = s ? mj_seqs_prefill(s, logits) : -1;
     if (rc == 0) rc = mj_seqs_append(s, &tok[n - 1], logits);
     if (rc == 0) write_file(c, "last_viadecode.bin", logits, (size_t)c->V * 4);
@@ -171,7 +174,7 @@ static int do_parity(ctx *c, const int32_t *tok, int32_t n) {
     int rc = parity_run(c, c->p, "fusion", "", tok, n, true);
     rc |= parity_run(c, c->p, "fusion_naive", "naive", tok, n, false);
     if (causal) rc |= parity_run(c, causal, "causal", "", tok, n, false);
-    rc |= parity_paths(c, tok, n);
+    if (causal) rc |= parity_paths(c, causal, tok, n);
     mj_program_free(causal);
     return rc;
 }
@@ -187,8 +190,12 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
     float *logits = malloc((size_t)c->V * 4);
     int rc = mj_seqs_prefill(s, logits);
     double t0 = 0;
+    mj_cuda_stats st0 = {0};
     for (int k = 0; rc == 0 && k < steps + 8; k++) {
-        if (k == 8) t0 = now_s();
+        if (k == 8) {
+            t0 = now_s();
+            mj_cuda_seqs_stats(s, &st0);
+        }
         int32_t next = argmax(logits, c->V);
         rc = mj_seqs_append(s, &next, logits);
     }
@@ -202,8 +209,11 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
     if (rc != 0) fprintf(stderr, "decode: %s\n", mj_seqs_error(s));
     else
         printf("{\"what\": \"decode\", \"config\": \"%s\", \"prompt\": %d, \"steps\": %d, \"seconds\": %.4f, "
-               "\"tokens_per_s\": %.1f, \"ms_per_token\": %.3f, \"graph_captures\": %lld, \"graph_replays\": %lld}\n",
-               label, n, steps, dt, steps / dt, 1e3 * dt / steps, st.graph_captures, st.graph_replays);
+               "\"tokens_per_s\": %.1f, \"ms_per_token\": %.3f, \"graph_captures\": %lld, \"graph_replays\": %lld, "
+               "\"pdl\": %d, \"per_step_ms\": {\"prep\": %.4f, \"launch\": %.4f, \"wait\": %.4f, \"copy\": %.4f}}\n",
+               label, n, steps, dt, steps / dt, 1e3 * dt / steps, st.graph_captures, st.graph_replays, st.pdl,
+               (st.host_prep_ms - st0.host_prep_ms) / steps, (st.host_launch_ms - st0.host_launch_ms) / steps,
+               (st.wait_ms - st0.wait_ms) / steps, (st.host_copy_ms - st0.host_copy_ms) / steps);
     fflush(stdout);
     mj_seqs_free(s);
     free(logits);
@@ -212,20 +222,23 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
 }
 
 static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
-    struct { const char *g, *sk, *fuse, *label; } cfg[] = {
-        {"1", "1", "1", "graphs+skinny"}, {"1", "1", "0", "graphs+skinny, norms unfused"},
-        {"0", "1", "1", "eager+skinny"}, {"0", "0", "1", "eager+cublasLt"}};
+    struct { const char *g, *sk, *fuse, *pdl, *label; } cfg[] = {
+        {"1", "1", "1", "1", "graphs+skinny+pdl"}, {"1", "1", "1", "0", "graphs+skinny"},
+        {"1", "1", "0", "0", "graphs+skinny, norms unfused"}, {"0", "1", "1", "1", "eager+skinny+pdl"},
+        {"0", "0", "1", "0", "eager+cublasLt"}};
     int rc = 0;
     for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
         setenv("MJ_CUDA_GRAPHS", cfg[i].g, 1);
         setenv("MJ_CUDA_SKINNY", cfg[i].sk, 1);
         setenv("MJ_CUDA_FUSE_NORM", cfg[i].fuse, 1);
+        setenv("MJ_CUDA_PDL", cfg[i].pdl, 1);
         rc |= decode_run(c, tok, n, 256, cfg[i].label);
-        if (i == 0) rc |= decode_run(c, tok, 128, 256, "graphs+skinny, 128-token prompt");
+        if (i == 0) rc |= decode_run(c, tok, 128, 256, "graphs+skinny+pdl, 128-token prompt");
     }
     unsetenv("MJ_CUDA_GRAPHS");
     unsetenv("MJ_CUDA_SKINNY");
     unsetenv("MJ_CUDA_FUSE_NORM");
+    unsetenv("MJ_CUDA_PDL");
     return rc;
 }
 

@@ -121,11 +121,14 @@ def prompt_top1(model, ids, mask):
     """argmax after every token (f32 head on the bf16 final state, and HF's bf16
     logits), and the f32 logits at the first and last positions."""
     h = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[0]
-    t32, t16 = [], []
+    t32, t16, mg = [], [], []
     for i in range(0, h.shape[0], 512):
-        t32.append(head32(model, h[i:i + 512]).argmax(-1))
+        top = head32(model, h[i:i + 512]).topk(2, dim=-1)
+        t32.append(top.indices[:, 0])
+        mg.append(top.values[:, 0] - top.values[:, 1])
         t16.append(model.lm_head(h[i:i + 512]).argmax(-1))
     ends = head32(model, h[[0, -1]]).cpu().numpy()
+    prompt_top1.margins = torch.cat(mg).cpu().numpy()
     return torch.cat(t32).cpu().numpy(), torch.cat(t16).cpu().numpy(), ends[0], ends[1]
 
 
@@ -162,15 +165,18 @@ def greedy_cached(model, ids, seg, n_new, batch_mask=None):
     cache = DynamicCache()
     mask = fusion_mask(n, seg, n, dt, ids.device, B)
     h = model.model(input_ids=ids, attention_mask=mask, past_key_values=cache, use_cache=True).last_hidden_state
-    out = []
+    out, mg = [], []
     for k in range(n_new):
-        nxt = head32(model, h[:, -1]).argmax(-1)
+        top = head32(model, h[:, -1]).topk(2, dim=-1)
+        nxt = top.indices[:, 0]
+        mg.append(top.values[:, 0] - top.values[:, 1])
         out.append(nxt)
         if k + 1 == n_new:
             break
         m = torch.zeros(B, 1, 1, n + k + 1, dtype=dt, device=ids.device)
         h = model.model(input_ids=nxt[:, None], attention_mask=m, past_key_values=cache, use_cache=True,
                         position_ids=torch.full((B, 1), n + k, device=ids.device)).last_hidden_state
+    greedy_cached.margins = torch.stack(mg, 1).cpu().numpy()
     return torch.stack(out, 1).cpu().numpy()
 
 
@@ -209,6 +215,7 @@ def cmd_hf(a):
     ids = torch.as_tensor(ids_np, dtype=torch.long, device="cuda")[None]
     mask = fusion_mask(n, seg, n, torch.bfloat16, "cuda")
     (t32, t16, p0_hf, last_hf), dt = sync_time(lambda: prompt_top1(model, ids, mask))
+    hf_margin = prompt_top1.margins
     c32, _, _, last_hf_causal = prompt_top1(model, ids, None)
     res["prefill_hf_s"] = round(dt, 4)
     res["hf_f32head_vs_hf_bf16logits"] = float((t32 == t16).mean())
@@ -221,25 +228,30 @@ def cmd_hf(a):
         agreement(res, f"top1_agree_{tag}", mine, ref, n)
         if tag == "fusion":
             res["top1_agree_fusion_vs_hf_bf16logits"] = float((mine == t16).mean())
+            for th in (0.02, 0.05, 0.1):
+                sel = hf_margin > th
+                res[f"top1_agree_fusion_where_hf_margin_gt_{th}"] = [float((mine[sel] == ref[sel]).mean()),
+                                                                     int(sel.sum())]
             res["maskjit_margin_median"] = float(np.median(margin))
             dis = np.nonzero(mine != ref)[0]
             res["disagreements_margins"] = [round(float(margin[i]), 4) for i in dis[:12]]
         last = read_vec(a.maskjit, f"last_{tag}.bin")
         if last is not None:
             res[f"last_logits_rel_err_{tag}"] = rel_err(last, last_ref)
-    for name, ref in (("p0.bin", p0_hf), ("last_viadecode.bin", last_hf)):
+    for name, ref in (("p0.bin", p0_hf), ("last_viadecode.bin", last_hf_causal)):
         v = read_vec(a.maskjit, name)
         if v is not None:
             res["rel_err_" + name.split(".")[0]] = rel_err(v, ref)
-    v, w = read_vec(a.maskjit, "last_viadecode.bin"), read_vec(a.maskjit, "last_fusion.bin")
+    v, w = read_vec(a.maskjit, "last_viadecode.bin"), read_vec(a.maskjit, "last_causal.bin")
     if v is not None and w is not None:
-        res["maskjit_prefill_vs_decode_last_rel_err"] = rel_err(v, w)
+        res["maskjit_causal_prefill_vs_decode_last_rel_err"] = rel_err(v, w)
     res["hf_last_logit_std"] = float(last_hf.std())
     mj_top1 = mj_top1 if mj_top1 is not None else np.zeros(n, dtype=np.int32)
     greedy = greedy_cached(model, ids, seg, 16)[0]
     with open(os.path.join(a.maskjit, "greedy.txt")) as f:
         mj_greedy = [int(x) for x in f.read().split()]
     res["greedy_hf"] = greedy.tolist()
+    res["greedy_hf_margins"] = [round(float(x), 4) for x in greedy_cached.margins[0]]
     res["greedy_maskjit"] = mj_greedy
     res["greedy_equal"] = greedy.tolist() == mj_greedy
     res["greedy_common_prefix"] = next((i for i, (x, y) in enumerate(zip(greedy.tolist(), mj_greedy)) if x != y), 16)

@@ -66,6 +66,7 @@ typedef struct cu_ext_fns {
     CUresult (*graph_launch)(CUgraphExec, CUstream);
     CUresult (*graph_exec_destroy)(CUgraphExec);
     CUresult (*graph_destroy)(CUgraph);
+    CUresult (*launch_ex)(const CUlaunchConfig *, CUfunction, void **, void **);
 } cu_ext_fns;
 
 struct mj_cu {
@@ -150,6 +151,7 @@ static void bind_ext(mj_cu *cu) {
         {(void **)&cu->x.graph_launch, "cuGraphLaunch"},
         {(void **)&cu->x.graph_exec_destroy, "cuGraphExecDestroy"},
         {(void **)&cu->x.graph_destroy, "cuGraphDestroy"},
+        {(void **)&cu->x.launch_ex, "cuLaunchKernelEx"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) *t[i].slot = dlsym(cu->lib, t[i].name);
 }
@@ -450,5 +452,31 @@ int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms) {
     CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)t->stop, (CUstream)s));
     CU_CALL(cu, "cuEventSynchronize", cu->f.ev_sync((CUevent)t->stop));
     CU_CALL(cu, "cuEventElapsedTime", cu->f.ev_elapsed(ms, (CUevent)t->start, (CUevent)t->stop));
+    return 0;
+}
+
+int mj_cu_pdl_available(const mj_cu *cu) { return cu->x.launch_ex && cu->cc >= 90; }
+
+int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                     unsigned smem, void **args) {
+    if (!gx || !gy || !gz) return 0;
+    if (!mj_cu_pdl_available(cu)) return mj_cu_launch_on(cu, s, fn, gx, gy, gz, block, smem, args);
+    CUlaunchAttribute at;
+    memset(&at, 0, sizeof at);
+    at.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+    at.value.programmaticStreamSerializationAllowed = 1;
+    CUlaunchConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.gridDimX = gx;
+    cfg.gridDimY = gy;
+    cfg.gridDimZ = gz;
+    cfg.blockDimX = block;
+    cfg.blockDimY = 1;
+    cfg.blockDimZ = 1;
+    cfg.sharedMemBytes = smem;
+    cfg.hStream = (CUstream)s;
+    cfg.attrs = &at;
+    cfg.numAttrs = 1;
+    CU_CALL(cu, "cuLaunchKernelEx", cu->x.launch_ex(&cfg, (CUfunction)fn, args, NULL));
     return 0;
 }

@@ -83,6 +83,13 @@ int mj_cu_capture_begin(mj_cu *cu, mj_cu_stream s);
 /* Ends the capture on s and instantiates it (*exec; free with mj_cu_graph_free). */
 int mj_cu_capture_end(mj_cu *cu, mj_cu_stream s, void **exec);
 int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s);
+/* Programmatic dependent launch (sm_90+): the kernel may start while the
+ * previous kernel of s finishes; it must execute griddepcontrol.wait before
+ * reading what that kernel wrote.  Falls back to mj_cu_launch_on when the
+ * driver or GPU lacks it (mj_cu_pdl_available). */
+int mj_cu_pdl_available(const mj_cu *cu);
+int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                     unsigned smem, void **args);
 /* Event timing on stream s (mj_cu_timer_start/stop use the legacy stream). */
 int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s);
 int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms);

@@ -8,6 +8,7 @@
  * Settings read from the environment when a seqs opens (benchmarks and
  * tests flip them): MJ_CUDA_SKINNY=0 uses cuBLASLt for decode steps too,
  * MJ_CUDA_FUSE_NORM=0 keeps the RMSNorms out of the skinny products,
+ * MJ_CUDA_PDL=0 turns programmatic dependent launches off (sm_90),
  * MJ_CUDA_GRAPHS=0 turns decode graphs off, MJ_CUDA_ATTN=naive|sparse picks
  * the attention path (default: sparse when head_dim is 64 or 128). */
 #include "cuda_engine.h"
@@ -264,6 +265,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     s->impl = cs;
     ce->skinny = env_flag("MJ_CUDA_SKINNY", true);
     ce->fuse_norm = env_flag("MJ_CUDA_FUSE_NORM", true);
+    ce->pdl = env_flag("MJ_CUDA_PDL", true) && mj_cu_pdl_available(ce->cu);
     ce->graphs = env_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
     ce->attn_mode = attn_mode_env();
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
@@ -313,6 +315,12 @@ void mj_cuda_seqs_stats(const mj_seqs *s, mj_cuda_stats *out) {
     out->kernels_ms = ce->k.compile_ms;
     out->kernels_cache_hit = ce->k.cache_hit;
     out->attn_naive = cs->attn.naive;
+    out->pdl = ce->pdl;
+    out->chunks = cs->n_chunks;
+    out->host_prep_ms = cs->t_prep;
+    out->host_launch_ms = cs->t_launch;
+    out->wait_ms = cs->t_wait;
+    out->host_copy_ms = cs->t_copy;
 }
 
 int mj_cuda_seqs_trace(mj_seqs *s, int32_t *top1, float *margin) {

@@ -20,6 +20,11 @@ typedef struct mj_cuda_stats {
     double load_ms, kernels_ms;
     int kernels_cache_hit;
     int attn_naive;
+    int pdl;
+    /* host time per phase over every chunk run so far (ms): inputs + attention
+     * plan, launches, waiting for the GPU, copying logits out */
+    long long chunks;
+    double host_prep_ms, host_launch_ms, wait_ms, host_copy_ms;
 } mj_cuda_stats;
 void mj_cuda_seqs_stats(const mj_seqs *s, mj_cuda_stats *out);
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cuda_fwd.h"
 
@@ -34,6 +35,15 @@ typedef struct gemv_args {
 } gemv_args;
 
 enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
+
+/* Launch one of the forward kernels on the engine's stream, as a
+ * programmatic dependent launch when enabled (the kernels wait for their
+ * predecessor themselves: fwd_kernels.cu's pdl_wait). */
+static int launch(mj_seqs *s, int k, unsigned gx, unsigned gy, unsigned block, void **args) {
+    cuda_engine *ce = s->e->impl;
+    if (ce->pdl) return mj_cu_launch_pdl(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, 0, args);
+    return mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, 0, args);
+}
 
 static int cu_fail(mj_seqs *s, const char *what) {
     cuda_engine *ce = s->e->impl;
@@ -56,8 +66,7 @@ static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_c
         gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
                        s->e->model->cfg.rms_eps, 0};
         void *args[] = {&a};
-        if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, false)], (unsigned)((N + 7) / 8), 1, 1,
-                            256, 0, args) != 0)
+        if (launch(s, skinny_fn((int)M, false), (unsigned)((N + 7) / 8), 1, 256, args) != 0)
             return cu_fail(s, "skinny product");
         return cuda_debug_check(s, "skinny product");
     }
@@ -78,8 +87,7 @@ static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr nor
     gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
                    s->e->model->cfg.rms_eps, 0};
     void *args[] = {&a};
-    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[skinny_fn((int)M, true)], (unsigned)((ce->I + 7) / 8), 1, 1, 256,
-                        0, args) != 0)
+    if (launch(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, args) != 0)
         return cu_fail(s, "skinny gate/up product");
     return cuda_debug_check(s, "skinny gate/up product");
 }
@@ -94,7 +102,7 @@ static int add_rmsnorm(mj_seqs *s, int64_t n, mj_cu_ptr delta, mj_cu_ptr w, mj_c
     int hid = ce->hid;
     void *args[] = {&cs->x, &delta, &w, &out, &idx, &hid, &eps};
     unsigned threads = hid >= 2048 ? 512 : hid >= 512 ? 256 : 128;
-    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_ADD_RMSNORM], (unsigned)n, 1, 1, threads, 0, args) != 0)
+    if (launch(s, FK_ADD_RMSNORM, (unsigned)n, 1, threads, args) != 0)
         return cu_fail(s, "rmsnorm");
     return cuda_debug_check(s, "rmsnorm");
 }
@@ -108,7 +116,7 @@ static int rope(mj_seqs *s, int64_t T, int32_t l) {
                    cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer, ce->H, ce->G, ce->D,
                    s->e->model->cfg.rms_eps};
     void *args[] = {&a};
-    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_ROPE_QKV], (unsigned)T, 1, 1, 128, 0, args) != 0)
+    if (launch(s, FK_ROPE_QKV, (unsigned)T, 1, 128, args) != 0)
         return cu_fail(s, "rope");
     return cuda_debug_check(s, "rope");
 }
@@ -118,8 +126,7 @@ static int swiglu(mj_seqs *s, int64_t T) {
     cuda_seqs *cs = s->impl;
     int I = ce->I;
     void *args[] = {&cs->gu, &cs->act, &I};
-    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_SWIGLU], (unsigned)((I + 255) / 256), (unsigned)T, 1, 256, 0,
-                        args) != 0)
+    if (launch(s, FK_SWIGLU, (unsigned)((I + 255) / 256), (unsigned)T, 256, args) != 0)
         return cu_fail(s, "swiglu");
     return cuda_debug_check(s, "swiglu");
 }
@@ -178,7 +185,7 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
     bool sk = ce->skinny && c->T <= CUDA_SKINNY_MAX;
     int hid = ce->hid;
     void *eargs[] = {&cs->d_ids, &ce->embed, &cs->x, &hid};
-    if (mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[FK_EMBED], (unsigned)c->T, 1, 1, 128, 0, eargs) != 0)
+    if (launch(s, FK_EMBED, (unsigned)c->T, 1, 128, eargs) != 0)
         return cu_fail(s, "embedding");
     if (cuda_debug_check(s, "embedding") != 0) return -1;
     mj_cu_ptr delta = 0;
@@ -299,18 +306,34 @@ static int trace_chunk(mj_seqs *s, const cuda_chunk *c) {
     return rc;
 }
 
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
+    double t0 = now_ms();
     if (upload_inputs(s, c) != 0 || cuda_debug_check(s, "step inputs") != 0 || cuda_attn_begin(s, c) != 0 ||
-        cuda_debug_check(s, "attention plan") != 0 || run_layers(s, c) != 0)
+        cuda_debug_check(s, "attention plan") != 0)
         return -1;
+    double t1 = now_ms();
+    if (run_layers(s, c) != 0) return -1;
     size_t row_bytes = (size_t)ce->V * sizeof(float);
-    if (mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st) != 0 ||
-        mj_cu_stream_sync(ce->cu, ce->st) != 0)
+    if (mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st) != 0)
         return cu_fail(s, "logits");
+    double t2 = now_ms();
+    if (mj_cu_stream_sync(ce->cu, ce->st) != 0) return cu_fail(s, "logits");
+    double t3 = now_ms();
     for (int i = 0; i < c->n; i++)
         memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V, row_bytes);
+    cs->t_prep += t1 - t0;
+    cs->t_launch += t2 - t1;
+    cs->t_wait += t3 - t2;
+    cs->t_copy += now_ms() - t3;
+    cs->n_chunks++;
     return cs->trace_top1 ? trace_chunk(s, c) : 0;
 }
 

@@ -45,6 +45,7 @@ typedef struct cuda_engine {
     bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
     bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
     bool fuse_norm;         /* MJ_CUDA_FUSE_NORM != 0: RMSNorm inside the skinny products */
+    bool pdl;               /* MJ_CUDA_PDL != 0 (sm_90): programmatic dependent launches */
     int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
@@ -95,6 +96,8 @@ typedef struct cuda_seqs {
     int64_t graph_captures;
     /* parity hook (mj_cuda_seqs_trace): per-token argmax and margin of the
      * first row of the next step's first chunk */
+    double t_prep, t_launch, t_wait, t_copy;   /* host ms per phase, summed over chunks */
+    int64_t n_chunks;
     int32_t *trace_top1;
     float *trace_margin;
 } cuda_seqs;

@@ -84,10 +84,27 @@ static __device__ float block_sum(float v) {
 
 static __device__ __forceinline__ float silu(float g) { return g / (1.0f + expf(-g)); }
 
+/* Programmatic dependent launch (runtime/cuda_forward.c launches these
+ * kernels with it on sm_90): wait for the previous kernel's results before
+ * reading them, and let the next kernel start launching.  Both are no-ops
+ * in a launch without the attribute. */
+static __device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void pdl_trigger() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
 /* ---- embedding ------------------------------------------------------------------------ */
 
 /* grid (T), block 128: x[t] = table[ids[t]]; hidden % 8 == 0. */
 extern "C" __global__ void mj_fwd_embed(const int32_t *ids, const uint16_t *table, uint16_t *x, int hidden) {
+    pdl_wait();
+    pdl_trigger();
     const int t = blockIdx.x;
     const v16 *src = (const v16 *)(table + (int64_t)ids[t] * hidden);
     v16 *dst = (v16 *)(x + (int64_t)t * hidden);
@@ -100,6 +117,8 @@ extern "C" __global__ void mj_fwd_embed(const int32_t *ids, const uint16_t *tabl
  * x[s] = bf16(x[s] + delta[s]) is stored first.  xn[i] = RMSNorm(x[s]) * w. */
 extern "C" __global__ void mj_fwd_add_rmsnorm(uint16_t *x, const uint16_t *delta, const uint16_t *w,
                                               uint16_t *xn, const int32_t *idx, int hidden, float eps) {
+    pdl_wait();
+    pdl_trigger();
     const int i = blockIdx.x;
     const int64_t s = idx ? idx[i] : i;
     uint16_t *xr = x + s * hidden;
@@ -141,6 +160,8 @@ typedef struct rope_args {
 /* grid (T), block 128 (4 warps).  Warp w rotates heads w, w + 4, ... of the
  * H + G q and k heads; then every thread copies V into the cache. */
 extern "C" __global__ void mj_fwd_rope_qkv(const rope_args a) {
+    pdl_wait();
+    pdl_trigger();
     const int t = blockIdx.x, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int D = a.D, half = D / 2, stride = (a.H + 2 * a.G) * D;
     uint16_t *row = a.qkv + (int64_t)t * stride;
@@ -181,6 +202,8 @@ extern "C" __global__ void mj_fwd_rope_qkv(const rope_args a) {
 
 /* grid (ceil(I / 256), T), block 256: act[t][j] = bf16(bf16(silu(g)) * u). */
 extern "C" __global__ void mj_fwd_swiglu(const uint16_t *gu, uint16_t *act, int I) {
+    pdl_wait();
+    pdl_trigger();
     const int t = blockIdx.y, j = blockIdx.x * blockDim.x + threadIdx.x;
     if (j >= I) return;
     const uint16_t *r = gu + (int64_t)t * 2 * I;
@@ -245,26 +268,32 @@ static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r)
 
 #define GV_UNROLL 4
 
-/* Accumulates acc[m][r] = x[m] . w[row_r] for this warp's R rows (lane part). */
+/* This warp's R weight rows at k0 + u * 256, u < GV_UNROLL (zeros past K). */
+template <int R>
+static __device__ __forceinline__ void gemv_load(const gemv_args &a, const int64_t *rows, int k0, v16 (&w)[R][GV_UNROLL]) {
+#pragma unroll
+    for (int u = 0; u < GV_UNROLL; u++) {
+        const int k = k0 + u * 256;
+#pragma unroll
+        for (int r = 0; r < R; r++) {
+            if (k < a.K) w[r][u] = ld_stream(a.w + rows[r] * a.K + k);
+            else w[r][u].a = w[r][u].b = w[r][u].c = w[r][u].d = 0u;
+        }
+    }
+}
+
+/* acc[m][r] = x[m] . w[row_r] (warp-reduced), w holding the first chunk
+ * (k0 = lane * 8) already. */
 template <int MB, int R>
 static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, const float *rs,
-                                                float (&acc)[MB][R]) {
+                                                v16 (&w)[R][GV_UNROLL], float (&acc)[MB][R]) {
     const int lane = threadIdx.x & 31;
 #pragma unroll
     for (int m = 0; m < MB; m++)
 #pragma unroll
         for (int r = 0; r < R; r++) acc[m][r] = 0.0f;
     for (int k0 = lane * 8; k0 < a.K; k0 += 256 * GV_UNROLL) {
-        v16 w[R][GV_UNROLL];
-#pragma unroll
-        for (int u = 0; u < GV_UNROLL; u++) {
-            const int k = k0 + u * 256;
-#pragma unroll
-            for (int r = 0; r < R; r++) {
-                if (k < a.K) w[r][u] = ld_stream(a.w + rows[r] * a.K + k);
-                else w[r][u].a = w[r][u].b = w[r][u].c = w[r][u].d = 0u;
-            }
-        }
+        if (k0 != lane * 8) gemv_load<R>(a, rows, k0, w);
 #pragma unroll
         for (int u = 0; u < GV_UNROLL; u++) {
             const int k = k0 + u * 256;
@@ -287,17 +316,22 @@ static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_
         for (int r = 0; r < R; r++) acc[m][r] = warp_sum(acc[m][r]);
 }
 
-/* grid (ceil(N / 8)), block 256: one output column n per warp, M <= MB rows. */
+/* grid (ceil(N / 8)), block 256: one output column n per warp, M <= MB rows.
+ * The first weight chunk is loaded before waiting for the previous kernel. */
 template <int MB>
 static __device__ void gemv_plain(const gemv_args &a) {
     __shared__ float rs[8];
-    gemv_norm_prologue(a, rs);
     const int64_t n = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
-    if (n >= a.N) return;
     const int lane = threadIdx.x & 31;
+    const int64_t rows[1] = {n < a.N ? n : 0};
+    v16 w[1][GV_UNROLL];
+    gemv_load<1>(a, rows, lane * 8, w);
+    pdl_wait();
+    pdl_trigger();
+    gemv_norm_prologue(a, rs);
+    if (n >= a.N) return;
     float acc[MB][1];
-    const int64_t rows[1] = {n};
-    gemv_dot<MB, 1>(a, rows, rs, acc);
+    gemv_dot<MB, 1>(a, rows, rs, w, acc);
 #pragma unroll
     for (int m = 0; m < MB; m++) {
         if (m >= a.M || lane != m) continue;
@@ -319,14 +353,19 @@ static __device__ void gemv_plain(const gemv_args &a) {
 template <int MB>
 static __device__ void gemv_glu(const gemv_args &a) {
     __shared__ float rs[8];
-    gemv_norm_prologue(a, rs);
     const int I = a.N / 2;
     const int64_t j = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
-    if (j >= I) return;
     const int lane = threadIdx.x & 31;
+    const int64_t jj = j < I ? j : 0;
+    const int64_t rows[2] = {jj, jj + I};
+    v16 w[2][GV_UNROLL];
+    gemv_load<2>(a, rows, lane * 8, w);
+    pdl_wait();
+    pdl_trigger();
+    gemv_norm_prologue(a, rs);
+    if (j >= I) return;
     float acc[MB][2];
-    const int64_t rows[2] = {j, j + I};
-    gemv_dot<MB, 2>(a, rows, rs, acc);
+    gemv_dot<MB, 2>(a, rows, rs, w, acc);
 #pragma unroll
     for (int m = 0; m < MB; m++) {
         if (m >= a.M || lane != m) continue;

@@ -251,9 +251,9 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     mj_engine *gpu = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
     CHECKF(cpu && gpu, "%s: %s", what, err);
     if (cpu && gpu && run(cpu, NULL, p, &f, &R, ref, NULL, toks) == 0) {
-        /* graphs, skinny, attention, fused norms */
-        const char *modes[][4] = {{"1", "1", "", "1"}, {"0", "1", "", "1"}, {"1", "0", "", "1"},
-                                  {"1", "1", "naive", "1"}, {"1", "1", "", "0"}};
+        /* graphs, skinny, attention, fused norms, programmatic dependent launch */
+        const char *modes[][5] = {{"1", "1", "", "1", "1"}, {"0", "1", "", "1", "1"}, {"1", "0", "", "1", "1"},
+                                  {"1", "1", "naive", "1", "1"}, {"1", "1", "", "0", "1"}, {"1", "1", "", "1", "0"}};
         const char *force = getenv("MJ_TEST_ATTN");
         size_t n_modes = quick ? 1 : sizeof modes / sizeof modes[0];
         for (size_t k = 0; k < n_modes; k++) {
@@ -261,13 +261,15 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
             setenv("MJ_CUDA_SKINNY", modes[k][1], 1);
             setenv("MJ_CUDA_ATTN", force && *force ? force : modes[k][2], 1);
             setenv("MJ_CUDA_FUSE_NORM", modes[k][3], 1);
+            setenv("MJ_CUDA_PDL", modes[k][4], 1);
             float *dst = k == 1 ? got2 : got;
             int rc = run(gpu, NULL, p, &f, &R, dst, toks, NULL);
             CHECKF(rc == 0, "%s mode %zu", what, k);
             if (rc != 0) continue;
             double agree, rel = compare(dst, ref, V, &agree);
-            printf("  %-28s %-20s graphs=%s skinny=%s fuse=%s attn=%-6s rel err %.2e  top-1 %.1f%%\n", what, mask,
-                   modes[k][0], modes[k][1], modes[k][3], modes[k][2][0] ? modes[k][2] : "auto", rel, 100 * agree);
+            printf("  %-27s %-20s graphs=%s skinny=%s fuse=%s pdl=%s attn=%-5s rel err %.2e top-1 %.1f%%\n", what,
+                   mask, modes[k][0], modes[k][1], modes[k][3], modes[k][4], modes[k][2][0] ? modes[k][2] : "auto",
+                   rel, 100 * agree);
             CHECKF(rel <= 3e-2, "%s %s mode %zu: rel err %.3e", what, mask, k, rel);
             CHECKF(agree >= 0.95, "%s %s mode %zu: top-1 %.3f", what, mask, k, agree);
             if (k == 1) CHECKF(memcmp(got, got2, n * sizeof *got) == 0, "%s: graph replay differs from eager", what);
@@ -276,12 +278,13 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         unsetenv("MJ_CUDA_SKINNY");
         unsetenv("MJ_CUDA_ATTN");
         unsetenv("MJ_CUDA_FUSE_NORM");
+        unsetenv("MJ_CUDA_PDL");
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
         mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
         if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);
         if (pre && run(gpu, pre, p, &f, &R, got2, toks, NULL) == 0) {
             double agree, rel = compare(got2, ref, V, &agree);
-            printf("  %-28s %-20s prefix cache                      rel err %.2e  top-1 %.1f%%\n", what, mask, rel, 100 * agree);
+            printf("  %-27s %-20s prefix cache                                 rel err %.2e  top-1 %.1f%%\n", what, mask, rel, 100 * agree);
             CHECKF(rel <= 3e-2 && agree >= 0.95, "%s prefix: rel %.3e top-1 %.3f", what, rel, agree);
         }
         mj_prefix_free(pre);

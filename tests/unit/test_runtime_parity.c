@@ -39,7 +39,7 @@ static const char *SRC_FUSION_POS =
     "         : q\n";
 
 typedef struct fixture {
-    char dir[1024];
+    char dir[2048];
     int32_t vocab, n, n_gen;
     int32_t prompt[64], seg[64], seg_start[64];
     int32_t greedy_causal[32], greedy_fusion[32];
@@ -56,7 +56,7 @@ static int json_ints(json_object *o, const char *key, int32_t *out, int32_t max)
 }
 
 static int fixture_load(fixture *f, const char *dir) {
-    char path[1200];
+    char path[2100];
     snprintf(f->dir, sizeof f->dir, "%s", dir);
     snprintf(path, sizeof path, "%s/expected.json", dir);
     json_object *o = json_object_from_file(path);
@@ -201,7 +201,7 @@ static void check_greedy(mj_engine *e, const fixture *f, const mj_program *p,
 
 /* Every check of one fixture with one kind of mask functions. */
 static void run_fixture(const fixture *f, mj_program *const progs[3], bool jit) {
-    char path[1200], err[512] = "";
+    char path[2100], err[512] = "";
     snprintf(path, sizeof path, "%s/model", f->dir);
     mj_model m;
     if (mj_model_load(&m, path, err, sizeof err) != 0) {
