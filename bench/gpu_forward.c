@@ -46,11 +46,13 @@ static int32_t *read_ints(const char *path, int64_t *n) {
     return p;
 }
 
+/* Greedy choice as generation makes it (mj_sample, temperature 0).  (The
+ * runs recorded on 2026-11-26 used a slower loop here that re-read the best
+ * logit every iteration: ~0.6 ms per token of host time in the decode
+ * numbers; see bench/RESULTS.md.) */
 static int32_t argmax(const float *x, int32_t n) {
-    int32_t b = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
+    static const mj_sampling greedy = {0.0f, 0, 1.0f, 0};
+    return mj_sample(x, n, &greedy, NULL);
 }
 
 typedef struct ctx {
