@@ -239,9 +239,12 @@ static void flip_header(const char *path) {
     fputc(0x7f, f);
     fclose(f);
 }
-static void truncate_half(const char *path) { (void)truncate(path, file_size(path) / 2); }
-static void truncate_header(const char *path) { (void)truncate(path, 40); }
-static void make_empty(const char *path) { (void)truncate(path, 0); }
+static void truncate_to(const char *path, long size) {
+    CHECKF(truncate(path, size) == 0, "truncate %s to %ld bytes", path, size);
+}
+static void truncate_half(const char *path) { truncate_to(path, (long)(file_size(path) / 2)); }
+static void truncate_header(const char *path) { truncate_to(path, 40); }
+static void make_empty(const char *path) { truncate_to(path, 0); }
 static void append_junk(const char *path) {
     FILE *f = fopen(path, "ab");
     if (f) { fputs("junk", f); fclose(f); }
