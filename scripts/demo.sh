@@ -48,10 +48,12 @@ run ens_max --method ensemble-max
 run weighted_avg --method weighted-avg
 run fusion_study --method "mask:$root/examples/app_fusion_sink.mask" --layout study
 run fusion_shared --method "mask:$root/examples/app_fusion_shared_prefix.mask" --layout shared-prefix
+run fusion_aligned --method "mask:$root/examples/app_fusion_aligned.mask" --layout shared-prefix
 
 echo
 "$M" eval "$out"/single0.jsonl "$out"/single2.jsonl "$out"/ens_avg.jsonl "$out"/ens_max.jsonl \
-    "$out"/weighted_avg.jsonl "$out"/fusion_study.jsonl "$out"/fusion_shared.jsonl | tee "$out/results.md"
+    "$out"/weighted_avg.jsonl "$out"/fusion_study.jsonl "$out"/fusion_shared.jsonl \
+    "$out"/fusion_aligned.jsonl | tee "$out/results.md"
 
 mask="$root/examples/app_fusion_shared_prefix.mask"
 read -r -a layout < <("$M" run --model "$model" --data "$data" --method "mask:$mask" --layout shared-prefix \

@@ -86,10 +86,12 @@ static void check_common(const ctx *c, const char *what, bool sink) {
 }
 
 static void test_all(void) {
-    const char *masks[4] = {"examples/fusion_seed.mask", "examples/app_fusion_sink.mask",
-                            "examples/fusion_shared_prefix.mask", "examples/app_fusion_shared_prefix.mask"};
-    const bool sinks[4] = {false, true, true, true};
-    for (int m = 0; m < 4; m++)
+    enum { N_MASKS = 6 };
+    const char *masks[N_MASKS] = {"examples/fusion_seed.mask", "examples/app_fusion_sink.mask",
+                                  "examples/fusion_shared_prefix.mask", "examples/app_fusion_shared_prefix.mask",
+                                  "examples/app_fusion_lognorm.mask", "examples/app_fusion_aligned.mask"};
+    const bool sinks[N_MASKS] = {false, true, true, true, true, true};
+    for (int m = 0; m < N_MASKS; m++)
         for (int k = 0; k < 3; k++)
             for (int b = 0; b < 2; b++) {
                 ctx c;
