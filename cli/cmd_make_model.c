@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "model_internal.h"
+#include "model.h"
 #include "safetensors.h"
 
 static void make_model_usage(FILE *out) {

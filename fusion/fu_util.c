@@ -126,16 +126,6 @@ char *mj_file_read(const char *path, size_t *len, char *err, size_t errn) {
     return b.p;
 }
 
-int mj_err(char *err, size_t errn, const char *fmt, ...) {
-    if (err && errn) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errn, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 double mj_now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

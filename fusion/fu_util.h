@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
+
 /* A vector of owned, NUL-terminated strings. */
 typedef struct mj_strv {
     char **s;
@@ -44,8 +46,7 @@ int mj_buf_json_str(mj_buf *b, const char *s);
  * NUL.  NULL with a message in err (naming path) on failure. */
 char *mj_file_read(const char *path, size_t *len, char *err, size_t errn);
 
-/* snprintf into err (if err && errn) and return -1: `return mj_err(err, errn, ...)`. */
-int mj_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* (error messages: mj_err of support/errbuf.h, `return mj_err(err, errn, ...)`) */
 
 /* Monotonic clock in seconds. */
 double mj_now(void);

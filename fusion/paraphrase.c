@@ -176,7 +176,7 @@ int mj_paraphrase_run(mj_engine *e, const mj_tokenizer *tok, const mj_dataset *d
     int rc = C.jit ? 0 : mj_err(err, errn, "cannot compile the causal mask");
     if (!rc) {
         C.fns = mj_jit_fns(C.jit);
-        C.n_eos = mj_run_eos(e, tok, C.eos);
+        C.n_eos = mj_generate_eos_ids(e, tok, C.eos);
         rc = mj_out_open_ids(&C.out, o->out_path, o->resume, &done, &n_done, err, errn);
     }
     int64_t scope = o->limit > 0 && o->limit < d->n ? o->limit : d->n;

@@ -59,19 +59,6 @@ int mj_run_encode(void *ctx, const char *text, int32_t **ids, size_t *n) {
 
 char *mj_run_decode(void *ctx, const int32_t *ids, size_t n) { return mj_tokenizer_decode(ctx, ids, n, true); }
 
-int mj_run_eos(const mj_engine *e, const mj_tokenizer *tok, int32_t *out) {
-    int n = 0, nt = 0;
-    const int32_t *te = tok ? mj_tokenizer_eos(tok, &nt) : NULL;
-    const mj_model_config *c = &mj_engine_model(e)->cfg;
-    for (int i = 0; i < nt + c->n_eos && n < 16; i++) {
-        int32_t id = i < nt ? te[i] : c->eos_ids[i - nt];
-        bool dup = id < 0;
-        for (int j = 0; j < n && !dup; j++) dup = out[j] == id;
-        if (!dup) out[n++] = id;
-    }
-    return n;
-}
-
 /* ---- the state of one run -------------------------------------------------------- */
 
 typedef struct runner {
@@ -334,7 +321,7 @@ static int runner_open(runner *R) {
     if (o->batch < 1 || o->batch > 4096 || o->max_new_tokens < 1)
         return mj_err(R->err, R->errn, "bad batch size or max new tokens");
     if (n_wanted(o) * o->batch > 4096) return mj_err(R->err, R->errn, "too many rows in a batch (batch x paraphrases > 4096)");
-    R->n_eos = mj_run_eos(R->e, R->tok, R->eos);
+    R->n_eos = mj_generate_eos_ids(R->e, R->tok, R->eos);
     mj_results done;
     if (mj_out_open(&R->out, o->out_path, o->resume, R->st->label, &done, R->err, R->errn)) return -1;
     R->done = malloc((size_t)(done.n ? done.n : 1) * sizeof *R->done);

@@ -99,7 +99,6 @@ int mj_run_layout(const mj_tokenizer *tok, const mj_dataset *d, const mj_prompt 
  * special tokens (ctx = the mj_tokenizer). */
 int mj_run_encode(void *ctx, const char *text, int32_t **ids, size_t *n);
 char *mj_run_decode(void *ctx, const int32_t *ids, size_t n);
-/* EOS ids of the tokenizer and the model, deduplicated into out[16]. */
-int mj_run_eos(const mj_engine *e, const mj_tokenizer *tok, int32_t *out);
+/* (EOS ids: mj_generate_eos_ids of runtime/engine.h) */
 
 #endif

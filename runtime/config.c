@@ -5,21 +5,12 @@
  * Every error names the file and what is missing or unsupported. */
 #include <json-c/json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "model_internal.h"
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 const char *mj_arch_name(mj_arch a) {
     return a == MJ_ARCH_LLAMA ? "llama" : a == MJ_ARCH_QWEN2 ? "qwen2" : a == MJ_ARCH_QWEN3 ? "qwen3" : "?";
@@ -75,12 +66,12 @@ static int parse_arch(json_object *j, mj_model_config *cfg, const char *path, ch
         json_object_array_length(a) > 0)
         name = json_object_get_string(json_object_array_get_idx(a, 0));
     if (!name && json_object_object_get_ex(j, "model_type", &a)) name = json_object_get_string(a);
-    if (!name) { set_err(err, errn, "%s: no 'architectures' or 'model_type'", path); return -1; }
+    if (!name) { mj_err(err, errn, "%s: no 'architectures' or 'model_type'", path); return -1; }
     if (!strcmp(name, "LlamaForCausalLM") || !strcmp(name, "llama")) cfg->arch = MJ_ARCH_LLAMA;
     else if (!strcmp(name, "Qwen2ForCausalLM") || !strcmp(name, "qwen2")) cfg->arch = MJ_ARCH_QWEN2;
     else if (!strcmp(name, "Qwen3ForCausalLM") || !strcmp(name, "qwen3")) cfg->arch = MJ_ARCH_QWEN3;
     else {
-        set_err(err, errn, "%s: unsupported architecture '%s' (supported: LlamaForCausalLM, Qwen2ForCausalLM, "
+        mj_err(err, errn, "%s: unsupported architecture '%s' (supported: LlamaForCausalLM, Qwen2ForCausalLM, "
                 "Qwen3ForCausalLM)", path, name);
         return -1;
     }
@@ -98,19 +89,19 @@ static int parse_rope(json_object *rs, mj_model_config *cfg, const char *path, c
     else if (json_object_object_get_ex(rs, "type", &t) && t) type = json_object_get_string(t);
     if (!type || !strcmp(type, "default")) return 0;
     if (strcmp(type, "llama3") != 0) {
-        set_err(err, errn, "%s: rope scaling type '%s' is not supported (only 'llama3')", path, type);
+        mj_err(err, errn, "%s: rope scaling type '%s' is not supported (only 'llama3')", path, type);
         return -1;
     }
     cfg->rope_type = 1;
     int64_t v;
-    if (j_num(rs, "factor", &d) != 1) { set_err(err, errn, "%s: llama3 rope_scaling needs 'factor'", path); return -1; }
+    if (j_num(rs, "factor", &d) != 1) { mj_err(err, errn, "%s: llama3 rope_scaling needs 'factor'", path); return -1; }
     cfg->rope_factor = (float)d;
     cfg->rope_low_freq_factor = j_num(rs, "low_freq_factor", &d) == 1 ? (float)d : 1.0f;
     cfg->rope_high_freq_factor = j_num(rs, "high_freq_factor", &d) == 1 ? (float)d : 4.0f;
     cfg->rope_orig_max_pos = j_int(rs, "original_max_position_embeddings", &v) == 1 ? (int32_t)v : 8192;
     if (!(cfg->rope_factor > 0) || !(cfg->rope_high_freq_factor > cfg->rope_low_freq_factor) ||
         cfg->rope_orig_max_pos <= 0) {
-        set_err(err, errn, "%s: bad llama3 rope_scaling values", path);
+        mj_err(err, errn, "%s: bad llama3 rope_scaling values", path);
         return -1;
     }
     return 0;
@@ -121,7 +112,7 @@ static int req_int(json_object *j, const char *key, int32_t *out, const char *pa
     int64_t v;
     int r = j_int(j, key, &v);
     if (r != 1 || v <= 0 || v > INT32_MAX) {
-        set_err(err, errn, "%s: %s '%s'", path, r == 0 ? "missing" : "bad value of", key);
+        mj_err(err, errn, "%s: %s '%s'", path, r == 0 ? "missing" : "bad value of", key);
         return -1;
     }
     *out = (int32_t)v;
@@ -156,9 +147,9 @@ static int parse_config_obj(json_object *j, mj_model_config *cfg, bool *o_bias, 
     *o_bias = cfg->arch != MJ_ARCH_QWEN2 && j_bool(j, "attention_bias", false);
     cfg->qkv_bias = cfg->arch == MJ_ARCH_QWEN2 || *o_bias;
     cfg->qk_norm = cfg->arch == MJ_ARCH_QWEN3;
-    if (j_bool(j, "mlp_bias", false)) { set_err(err, errn, "%s: mlp_bias is not supported", path); return -1; }
+    if (j_bool(j, "mlp_bias", false)) { mj_err(err, errn, "%s: mlp_bias is not supported", path); return -1; }
     if (j_bool(j, "use_sliding_window", false)) {
-        set_err(err, errn, "%s: use_sliding_window is not supported", path);
+        mj_err(err, errn, "%s: use_sliding_window is not supported", path);
         return -1;
     }
     cfg->bos_id = j_int(j, "bos_token_id", &v) == 1 && v >= 0 && v <= INT32_MAX ? (int32_t)v : -1;
@@ -171,18 +162,18 @@ int mj_config_validate(const mj_model_config *c, const char *path, char *err, si
     if (c->n_layers <= 0 || c->n_layers > 4096 || c->hidden <= 0 || c->hidden > big || c->intermediate <= 0 ||
         c->intermediate > big || c->n_heads <= 0 || c->n_heads > 4096 || c->n_kv_heads <= 0 || c->head_dim <= 0 ||
         c->head_dim > 4096 || (c->head_dim & 1) || c->vocab <= 0 || c->vocab > (1 << 24)) {
-        set_err(err, errn, "%s: implausible model dimensions (layers %d, hidden %d, intermediate %d, heads %d/%d, "
+        mj_err(err, errn, "%s: implausible model dimensions (layers %d, hidden %d, intermediate %d, heads %d/%d, "
                 "head_dim %d, vocab %d)", path, c->n_layers, c->hidden, c->intermediate, c->n_heads, c->n_kv_heads,
                 c->head_dim, c->vocab);
         return -1;
     }
     if (c->n_heads % c->n_kv_heads) {
-        set_err(err, errn, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", path,
+        mj_err(err, errn, "%s: num_attention_heads %d is not a multiple of num_key_value_heads %d", path,
                 c->n_heads, c->n_kv_heads);
         return -1;
     }
     if (!(c->rms_eps > 0) || !(c->rope_theta > 0)) {
-        set_err(err, errn, "%s: rms_norm_eps and rope_theta must be positive", path);
+        mj_err(err, errn, "%s: rms_norm_eps and rope_theta must be positive", path);
         return -1;
     }
     return 0;
@@ -193,7 +184,7 @@ int mj_config_parse_hf(mj_model_config *cfg, const char *dir, bool *o_bias, char
     snprintf(path, sizeof path, "%s/config.json", dir);
     json_object *j = json_object_from_file(path);
     if (!j || !json_object_is_type(j, json_type_object)) {
-        set_err(err, errn, "%s: cannot read or parse (%s)", path, json_util_get_last_err());
+        mj_err(err, errn, "%s: cannot read or parse (%s)", path, json_util_get_last_err());
         json_object_put(j);
         return -1;
     }

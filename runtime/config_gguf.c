@@ -4,21 +4,12 @@
  * scaling) is matched against the llama3 formula and mapped back to its
  * parameters. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "model_internal.h"
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 /* {arch}.SUFFIX as an int32: 1 found, 0 absent, -1 wrong type/range. */
 static int arch_i32(const mj_gguf *g, const char *arch, const char *suffix, int32_t *out) {
@@ -52,7 +43,7 @@ static int parse_rope_freqs(mj_model_config *c, const mj_gguf *g, const char *pa
     if (!t) return 0;
     int n = c->head_dim / 2;
     if (t->type != MJ_GGML_F32 || t->n_elems != (uint64_t)n) {
-        set_err(err, errn, "%s: rope_freqs.weight has an unexpected type or size", path);
+        mj_err(err, errn, "%s: rope_freqs.weight has an unexpected type or size", path);
         return -1;
     }
     float f[2048], mx = 0;
@@ -65,7 +56,7 @@ static int parse_rope_freqs(mj_model_config *c, const mj_gguf *g, const char *pa
     c->rope_orig_max_pos = 8192;
     for (int i = 0; i < n; i++)
         if (fabs(llama3_divisor(c, i) - f[i]) > 1e-3 * f[i]) {
-            set_err(err, errn, "%s: rope_freqs.weight does not match llama3 rope scaling with low/high frequency "
+            mj_err(err, errn, "%s: rope_freqs.weight does not match llama3 rope scaling with low/high frequency "
                     "factors 1/4 and original context 8192; unsupported", path);
             return -1;
         }
@@ -91,13 +82,13 @@ int mj_config_parse_gguf(mj_model_config *c, const mj_gguf *g, const char *path,
     char arch[64];
     size_t an;
     const char *a = mj_gguf_get_str(g, "general.architecture", &an);
-    if (!a) { set_err(err, errn, "%s: GGUF metadata lacks general.architecture", path); return -1; }
+    if (!a) { mj_err(err, errn, "%s: GGUF metadata lacks general.architecture", path); return -1; }
     snprintf(arch, sizeof arch, "%.*s", (int)(an < 63 ? an : 63), a);
     if (!strcmp(arch, "llama")) c->arch = MJ_ARCH_LLAMA;
     else if (!strcmp(arch, "qwen2")) c->arch = MJ_ARCH_QWEN2;
     else if (!strcmp(arch, "qwen3")) c->arch = MJ_ARCH_QWEN3;
     else {
-        set_err(err, errn, "%s: unsupported GGUF architecture '%s' (supported: llama, qwen2, qwen3)", path, arch);
+        mj_err(err, errn, "%s: unsupported GGUF architecture '%s' (supported: llama, qwen2, qwen3)", path, arch);
         return -1;
     }
     static const char *const req[] = {"block_count", "embedding_length", "feed_forward_length",
@@ -105,7 +96,7 @@ int mj_config_parse_gguf(mj_model_config *c, const mj_gguf *g, const char *path,
     int32_t *dst[] = {&c->n_layers, &c->hidden, &c->intermediate, &c->n_heads};
     for (int i = 0; i < 4; i++)
         if (arch_i32(g, arch, req[i], dst[i]) != 1) {
-            set_err(err, errn, "%s: GGUF metadata lacks a valid %s.%s", path, arch, req[i]);
+            mj_err(err, errn, "%s: GGUF metadata lacks a valid %s.%s", path, arch, req[i]);
             return -1;
         }
     c->n_kv_heads = c->n_heads;
@@ -123,12 +114,12 @@ int mj_config_parse_gguf(mj_model_config *c, const mj_gguf *g, const char *path,
     size_t sn;
     const char *st = mj_gguf_get_str(g, key, &sn);
     if (st && !(sn == 4 && !memcmp(st, "none", 4))) {
-        set_err(err, errn, "%s: rope scaling type '%.*s' is not supported", path, (int)(sn < 40 ? sn : 40), st);
+        mj_err(err, errn, "%s: rope scaling type '%.*s' is not supported", path, (int)(sn < 40 ? sn : 40), st);
         return -1;
     }
     const mj_gguf_tensor *emb = mj_gguf_find_tensor(g, "token_embd.weight");
     if (!emb || emb->n_dims != 2 || emb->ne[1] > INT32_MAX) {
-        set_err(err, errn, "%s: missing or malformed tensor 'token_embd.weight'", path);
+        mj_err(err, errn, "%s: missing or malformed tensor 'token_embd.weight'", path);
         return -1;
     }
     c->vocab = (int32_t)emb->ne[1];
@@ -139,6 +130,6 @@ int mj_config_parse_gguf(mj_model_config *c, const mj_gguf *g, const char *path,
     if (mj_config_validate(c, path, err, errn)) return -1;
     return parse_rope_freqs(c, g, path, err, errn);
 bad:
-    set_err(err, errn, "%s: GGUF metadata has a malformed %s.* value", path, arch);
+    mj_err(err, errn, "%s: GGUF metadata has a malformed %s.* value", path, arch);
     return -1;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "blocks.h"
 #include "engine_impl.h"
 
@@ -19,16 +20,6 @@
 #define MJ_HAVE_CUDA_ENGINE 1
 #endif
 #endif
-
-static void set_err(char *err, size_t errn, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 int mj_seqs_fail(mj_seqs *s, const char *fmt, ...) {
     va_list ap;
@@ -50,15 +41,15 @@ int mj_device_parse(const char *s) {
 
 mj_engine *mj_engine_init(const mj_model *m, mj_device dev, int threads, char *err, size_t errn) {
     if (!m || !m->layers || !m->embed) {
-        set_err(err, errn, "engine: no model loaded");
+        mj_err(err, errn, "engine: no model loaded");
         return NULL;
     }
     if (dev != MJ_DEVICE_CPU && dev != MJ_DEVICE_CUDA && dev != MJ_DEVICE_AUTO) {
-        set_err(err, errn, "engine: unknown device %d", (int)dev);
+        mj_err(err, errn, "engine: unknown device %d", (int)dev);
         return NULL;
     }
     mj_engine *e = calloc(1, sizeof *e);
-    if (!e) { set_err(err, errn, "engine: out of memory"); return NULL; }
+    if (!e) { mj_err(err, errn, "engine: out of memory"); return NULL; }
     e->model = m;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -71,7 +62,7 @@ mj_engine *mj_engine_init(const mj_model *m, mj_device dev, int threads, char *e
         e->dev = MJ_DEVICE_CUDA;
         rc = mj_cuda_engine_open(e, err, errn);
 #else
-        set_err(err, errn, "CUDA engine not built yet (use --device cpu)");
+        mj_err(err, errn, "CUDA engine not built yet (use --device cpu)");
 #endif
         if (rc != 0 && dev == MJ_DEVICE_CUDA) { free(e); return NULL; }
     }
@@ -211,15 +202,15 @@ mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_progra
                              const mj_mask_fns *fns, int n_rows, const mj_row_spec *rows,
                              int32_t max_new_tokens, char *err, size_t errn) {
     if (!e || !prog || !fns || !fns->mask || !fns->classify || n_rows < 1 || !rows) {
-        set_err(err, errn, "seqs: bad arguments (engine, program, mask functions, rows)");
+        mj_err(err, errn, "seqs: bad arguments (engine, program, mask functions, rows)");
         return NULL;
     }
     if (pre && pre->e != e) {
-        set_err(err, errn, "seqs: the prefix cache belongs to another engine");
+        mj_err(err, errn, "seqs: the prefix cache belongs to another engine");
         return NULL;
     }
     mj_seqs *s = calloc(1, sizeof *s);
-    if (!s) { set_err(err, errn, "out of memory"); return NULL; }
+    if (!s) { mj_err(err, errn, "out of memory"); return NULL; }
     s->e = e;
     s->prog = prog;
     s->fns = fns;
@@ -237,7 +228,7 @@ mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_progra
         else rc = e->ops->seqs_load_prefix(s, pre, s->err, sizeof s->err);
     }
     if (rc != 0) {
-        set_err(err, errn, "%s", s->err);
+        mj_err(err, errn, "%s", s->err);
         mj_seqs_free(s);
         return NULL;
     }
@@ -310,27 +301,27 @@ int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits) {
 mj_prefix *mj_prefix_init(mj_engine *e, const int32_t *tokens, int32_t n_tokens, char *err,
                           size_t errn) {
     if (!e || !tokens || n_tokens < 1) {
-        set_err(err, errn, "prefix: bad arguments (need at least one token)");
+        mj_err(err, errn, "prefix: bad arguments (need at least one token)");
         return NULL;
     }
     if (!e->ops->prefix_open) {
-        set_err(err, errn, "prefix: the %s engine has no prefix cache", e->ops->name);
+        mj_err(err, errn, "prefix: the %s engine has no prefix cache", e->ops->name);
         return NULL;
     }
     int32_t vocab = e->model->cfg.vocab;
     for (int32_t i = 0; i < n_tokens; i++)
         if (tokens[i] < 0 || tokens[i] >= vocab) {
-            set_err(err, errn, "prefix: token %d at %d is outside the vocabulary", tokens[i], i);
+            mj_err(err, errn, "prefix: token %d at %d is outside the vocabulary", tokens[i], i);
             return NULL;
         }
     mj_prefix *p = calloc(1, sizeof *p);
-    if (!p) { set_err(err, errn, "out of memory"); return NULL; }
+    if (!p) { mj_err(err, errn, "out of memory"); return NULL; }
     p->e = e;
     p->n = n_tokens;
     p->tokens = malloc((size_t)n_tokens * sizeof *p->tokens);
     p->logits = malloc((size_t)vocab * sizeof *p->logits);
     if (!p->tokens || !p->logits) {
-        set_err(err, errn, "out of memory");
+        mj_err(err, errn, "out of memory");
         mj_prefix_free(p);
         return NULL;
     }

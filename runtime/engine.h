@@ -106,6 +106,10 @@ int mj_generate(mj_engine *e, const struct mj_tokenizer *tok, const mj_program *
                 const mj_sampling *sp, const mj_stop *stop, mj_gen_result *results,
                 char *err, size_t errn);
 void mj_gen_result_free(mj_gen_result *r);
+/* (additive, clean-up) The EOS ids mj_generate stops on: the tokenizer's (tok
+ * may be NULL), then the model config's, negatives and duplicates dropped,
+ * written to out (room for 16; more are ignored).  Returns how many. */
+int mj_generate_eos_ids(const mj_engine *e, const struct mj_tokenizer *tok, int32_t *out);
 
 /* ---- prefix KV cache (additive) ----------------------------------------------
  * Compute the K/V of a shared prompt prefix (e.g. the instruction and few-shot

@@ -41,8 +41,7 @@ void mj_gen_result_free(mj_gen_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* EOS ids of the tokenizer and the model, deduplicated into out[16]. */
-static int eos_set(const mj_engine *e, const mj_tokenizer *tok, int32_t *out) {
+int mj_generate_eos_ids(const mj_engine *e, const mj_tokenizer *tok, int32_t *out) {
     int n = 0, nt = 0;
     const int32_t *te = tok ? mj_tokenizer_eos(tok, &nt) : NULL;
     const mj_model_config *c = &mj_engine_model(e)->cfg;
@@ -157,7 +156,7 @@ int mj_generate_prefix(mj_engine *e, const mj_prefix *pre, const mj_tokenizer *t
     int32_t max_new = stop->max_new_tokens > 0 ? stop->max_new_tokens : 0;
     int32_t vocab = mj_engine_model(e)->cfg.vocab;
     int32_t eos[16];
-    int n_eos = eos_set(e, tok, eos);
+    int n_eos = mj_generate_eos_ids(e, tok, eos);
     gen_row *g = calloc((size_t)n_rows, sizeof *g);
     if (!g) { gen_err(err, errn, "out of memory"); return -1; }
     int rc = 0;

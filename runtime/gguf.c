@@ -1,12 +1,12 @@
 /* gguf.c — GGUF v2/v3 reader: mmap, validation of header, metadata and tensor
  * infos with bounds checks on every read, typed accessors, and dequantization
  * of F32/F16/BF16/Q8_0/Q4_0/Q4_1 tensors to f32.  See gguf.h. */
+#include "errbuf.h"
 #include "gguf.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,15 +44,6 @@ typedef struct cursor {
     char *err;
     size_t errn;
 } cursor;
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 /* Copy n bytes at the cursor into out and advance; false if past the end. */
 static bool cur_read(cursor *c, void *out, size_t n) {
@@ -114,7 +105,7 @@ static char *dup_bytes(const uint8_t *p, uint64_t n) {
 static bool parse_array(cursor *c, gguf_kv *kv, int64_t idx) {
     uint32_t et;
     if (!cur_read(c, &et, 4) || !cur_read(c, &kv->count, 8)) {
-        set_err(c->err, c->errn, "gguf: %s: truncated array header of key '%s'", c->path, kv->key);
+        mj_err(c->err, c->errn, "gguf: %s: truncated array header of key '%s'", c->path, kv->key);
         return false;
     }
     kv->elem_type = (int)et;
@@ -122,7 +113,7 @@ static bool parse_array(cursor *c, gguf_kv *kv, int64_t idx) {
     if (et == MJ_GGUF_STRING) {
         if (kv->count > cur_left(c) / 8) goto trunc;
         kv->str_off = malloc((size_t)(kv->count ? kv->count : 1) * sizeof(uint64_t));
-        if (!kv->str_off) { set_err(c->err, c->errn, "gguf: out of memory"); return false; }
+        if (!kv->str_off) { mj_err(c->err, c->errn, "gguf: out of memory"); return false; }
         for (uint64_t i = 0; i < kv->count; i++) {
             const uint8_t *p; uint64_t n;
             if (!cur_string(c, &p, &n)) goto trunc;
@@ -132,7 +123,7 @@ static bool parse_array(cursor *c, gguf_kv *kv, int64_t idx) {
     }
     size_t es = scalar_size((int)et);
     if (!es) {
-        set_err(c->err, c->errn, "gguf: %s: key '%s' (#%lld): unsupported array element type %u%s",
+        mj_err(c->err, c->errn, "gguf: %s: key '%s' (#%lld): unsupported array element type %u%s",
                 c->path, kv->key, (long long)idx, et, et == MJ_GGUF_ARRAY ? " (nested array)" : "");
         return false;
     }
@@ -140,7 +131,7 @@ static bool parse_array(cursor *c, gguf_kv *kv, int64_t idx) {
     c->pos += (size_t)(kv->count * es);
     return true;
 trunc:
-    set_err(c->err, c->errn, "gguf: %s: array of key '%s' runs past the end of the file", c->path, kv->key);
+    mj_err(c->err, c->errn, "gguf: %s: array of key '%s' runs past the end of the file", c->path, kv->key);
     return false;
 }
 
@@ -149,13 +140,13 @@ static bool parse_kv(cursor *c, mj_gguf *g, int64_t idx) {
     gguf_kv *kv = &g->kv[idx];
     const uint8_t *kp; uint64_t kn; uint32_t t;
     if (!cur_string(c, &kp, &kn)) {
-        set_err(c->err, c->errn, "gguf: %s: truncated key #%lld", c->path, (long long)idx);
+        mj_err(c->err, c->errn, "gguf: %s: truncated key #%lld", c->path, (long long)idx);
         return false;
     }
-    if (!(kv->key = dup_bytes(kp, kn))) { set_err(c->err, c->errn, "gguf: out of memory"); return false; }
+    if (!(kv->key = dup_bytes(kp, kn))) { mj_err(c->err, c->errn, "gguf: out of memory"); return false; }
     for (int64_t j = 0; j < idx; j++)
         if (!strcmp(g->kv[j].key, kv->key)) {
-            set_err(c->err, c->errn, "gguf: %s: duplicate key '%s'", c->path, kv->key);
+            mj_err(c->err, c->errn, "gguf: %s: duplicate key '%s'", c->path, kv->key);
             return false;
         }
     if (!cur_read(c, &t, 4)) goto trunc;
@@ -167,7 +158,7 @@ static bool parse_kv(cursor *c, mj_gguf *g, int64_t idx) {
     if (t == MJ_GGUF_ARRAY) return parse_array(c, kv, idx);
     size_t es = scalar_size((int)t);
     if (!es) {
-        set_err(c->err, c->errn, "gguf: %s: key '%s' has unknown value type %u", c->path, kv->key, t);
+        mj_err(c->err, c->errn, "gguf: %s: key '%s' has unknown value type %u", c->path, kv->key, t);
         return false;
     }
     if (es > cur_left(c)) goto trunc;
@@ -175,7 +166,7 @@ static bool parse_kv(cursor *c, mj_gguf *g, int64_t idx) {
     c->pos += es;
     return true;
 trunc:
-    set_err(c->err, c->errn, "gguf: %s: truncated value of key '%s'", c->path, kv->key);
+    mj_err(c->err, c->errn, "gguf: %s: truncated value of key '%s'", c->path, kv->key);
     return false;
 }
 
@@ -184,15 +175,15 @@ static bool parse_tensor_info(cursor *c, mj_gguf *g, int64_t idx, uint64_t *offs
     mj_gguf_tensor *t = &g->tensors[idx];
     const uint8_t *np; uint64_t nn;
     if (!cur_string(c, &np, &nn)) {
-        set_err(c->err, c->errn, "gguf: %s: truncated tensor info #%lld", c->path, (long long)idx);
+        mj_err(c->err, c->errn, "gguf: %s: truncated tensor info #%lld", c->path, (long long)idx);
         return false;
     }
     char *name = dup_bytes(np, nn);
-    if (!name) { set_err(c->err, c->errn, "gguf: out of memory"); return false; }
+    if (!name) { mj_err(c->err, c->errn, "gguf: out of memory"); return false; }
     t->name = name;
     if (!cur_read(c, &t->n_dims, 4)) goto trunc;
     if (t->n_dims < 1 || t->n_dims > MJ_GGUF_MAX_DIMS) {
-        set_err(c->err, c->errn, "gguf: %s: tensor '%s' has %u dimensions (1..4 supported)", c->path, name, t->n_dims);
+        mj_err(c->err, c->errn, "gguf: %s: tensor '%s' has %u dimensions (1..4 supported)", c->path, name, t->n_dims);
         return false;
     }
     for (int d = 0; d < MJ_GGUF_MAX_DIMS; d++) t->ne[d] = 1;
@@ -201,33 +192,33 @@ static bool parse_tensor_info(cursor *c, mj_gguf *g, int64_t idx, uint64_t *offs
     if (!cur_read(c, &t->type, 4) || !cur_read(c, offset, 8)) goto trunc;
     uint32_t be, bb;
     if (!mj_gguf_type_info(t->type, &be, &bb)) {
-        set_err(c->err, c->errn, "gguf: %s: tensor '%s' has unsupported type %u", c->path, name, t->type);
+        mj_err(c->err, c->errn, "gguf: %s: tensor '%s' has unsupported type %u", c->path, name, t->type);
         return false;
     }
     uint64_t n = 1;
     for (int d = 0; d < MJ_GGUF_MAX_DIMS; d++)
         if (t->ne[d] > (uint64_t)INT64_MAX || __builtin_mul_overflow(n, t->ne[d], &n) || n > (uint64_t)INT64_MAX) {
-            set_err(c->err, c->errn, "gguf: %s: tensor '%s' has an absurd shape", c->path, name);
+            mj_err(c->err, c->errn, "gguf: %s: tensor '%s' has an absurd shape", c->path, name);
             return false;
         }
     if (t->ne[0] % be) {
-        set_err(c->err, c->errn, "gguf: %s: tensor '%s': row length %llu is not a multiple of the %s block size %u",
+        mj_err(c->err, c->errn, "gguf: %s: tensor '%s': row length %llu is not a multiple of the %s block size %u",
                 c->path, name, (unsigned long long)t->ne[0], mj_gguf_type_name(t->type), be);
         return false;
     }
     t->n_elems = n;
     if (__builtin_mul_overflow(n / be, (uint64_t)bb, &t->n_bytes)) {
-        set_err(c->err, c->errn, "gguf: %s: tensor '%s' is too large", c->path, name);
+        mj_err(c->err, c->errn, "gguf: %s: tensor '%s' is too large", c->path, name);
         return false;
     }
     for (int64_t j = 0; j < idx; j++)
         if (!strcmp(g->tensors[j].name, name)) {
-            set_err(c->err, c->errn, "gguf: %s: duplicate tensor '%s'", c->path, name);
+            mj_err(c->err, c->errn, "gguf: %s: duplicate tensor '%s'", c->path, name);
             return false;
         }
     return true;
 trunc:
-    set_err(c->err, c->errn, "gguf: %s: truncated tensor info of '%s'", c->path, name);
+    mj_err(c->err, c->errn, "gguf: %s: truncated tensor info of '%s'", c->path, name);
     return false;
 }
 
@@ -237,24 +228,24 @@ static bool parse_all(mj_gguf *g, const char *path, char *err, size_t errn) {
     uint32_t magic;
     uint64_t n_t, n_kv;
     if (!cur_read(&c, &magic, 4) || magic != GGUF_MAGIC) {
-        set_err(err, errn, "gguf: %s: not a GGUF file (bad magic)", path);
+        mj_err(err, errn, "gguf: %s: not a GGUF file (bad magic)", path);
         return false;
     }
     if (!cur_read(&c, &g->version, 4)) goto trunc;
     if (g->version != 2 && g->version != 3) {
-        if (g->version > 0xffff) set_err(err, errn, "gguf: %s: big-endian GGUF files are not supported", path);
-        else set_err(err, errn, "gguf: %s: unsupported GGUF version %u (2 and 3 supported)", path, g->version);
+        if (g->version > 0xffff) mj_err(err, errn, "gguf: %s: big-endian GGUF files are not supported", path);
+        else mj_err(err, errn, "gguf: %s: unsupported GGUF version %u (2 and 3 supported)", path, g->version);
         return false;
     }
     if (!cur_read(&c, &n_t, 8) || !cur_read(&c, &n_kv, 8)) goto trunc;
     if (n_kv > cur_left(&c) / 13 || n_t > cur_left(&c) / 32) {
-        set_err(err, errn, "gguf: %s: %llu keys / %llu tensors cannot fit in the file (truncated?)", path,
+        mj_err(err, errn, "gguf: %s: %llu keys / %llu tensors cannot fit in the file (truncated?)", path,
                 (unsigned long long)n_kv, (unsigned long long)n_t);
         return false;
     }
     g->kv = calloc((size_t)n_kv + 1, sizeof *g->kv);
     g->tensors = calloc((size_t)n_t + 1, sizeof *g->tensors);
-    if (!g->kv || !g->tensors) { set_err(err, errn, "gguf: out of memory"); return false; }
+    if (!g->kv || !g->tensors) { mj_err(err, errn, "gguf: out of memory"); return false; }
     for (uint64_t i = 0; i < n_kv; i++) {
         g->n_kv = (int64_t)i + 1;
         if (!parse_kv(&c, g, (int64_t)i)) return false;
@@ -264,13 +255,13 @@ static bool parse_all(mj_gguf *g, const char *path, char *err, size_t errn) {
     if (ak >= 0) {
         uint32_t a;
         if (!mj_gguf_get_u32(g, "general.alignment", &a) || a == 0 || (a & (a - 1))) {
-            set_err(err, errn, "gguf: %s: general.alignment must be a power of two", path);
+            mj_err(err, errn, "gguf: %s: general.alignment must be a power of two", path);
             return false;
         }
         g->alignment = a;
     }
     uint64_t *offs = calloc((size_t)n_t + 1, sizeof *offs);
-    if (!offs) { set_err(err, errn, "gguf: out of memory"); return false; }
+    if (!offs) { mj_err(err, errn, "gguf: out of memory"); return false; }
     for (uint64_t i = 0; i < n_t; i++) {
         g->n_tensors = (int64_t)i + 1;
         if (!parse_tensor_info(&c, g, (int64_t)i, &offs[i])) { free(offs); return false; }
@@ -281,7 +272,7 @@ static bool parse_all(mj_gguf *g, const char *path, char *err, size_t errn) {
         uint64_t end;
         if (offs[i] % g->alignment || __builtin_add_overflow(data, offs[i], &end) ||
             __builtin_add_overflow(end, t->n_bytes, &end) || end > g->len) {
-            set_err(err, errn, "gguf: %s: data of tensor '%s' lies outside the file or is misaligned (truncated?)",
+            mj_err(err, errn, "gguf: %s: data of tensor '%s' lies outside the file or is misaligned (truncated?)",
                     path, t->name);
             free(offs);
             return false;
@@ -291,13 +282,13 @@ static bool parse_all(mj_gguf *g, const char *path, char *err, size_t errn) {
     free(offs);
     return true;
 trunc:
-    set_err(err, errn, "gguf: %s: truncated header", path);
+    mj_err(err, errn, "gguf: %s: truncated header", path);
     return false;
 }
 
 mj_gguf *mj_gguf_open_mem(const void *buf, size_t len, char *err, size_t errn) {
     mj_gguf *g = calloc(1, sizeof *g);
-    if (!g) { set_err(err, errn, "gguf: out of memory"); return NULL; }
+    if (!g) { mj_err(err, errn, "gguf: out of memory"); return NULL; }
     g->base = buf;
     g->len = len;
     if (!parse_all(g, "<memory>", err, errn)) { mj_gguf_free(g); return NULL; }
@@ -306,23 +297,23 @@ mj_gguf *mj_gguf_open_mem(const void *buf, size_t len, char *err, size_t errn) {
 
 mj_gguf *mj_gguf_open(const char *path, char *err, size_t errn) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { set_err(err, errn, "gguf: cannot open %s: %s", path, strerror(errno)); return NULL; }
+    if (fd < 0) { mj_err(err, errn, "gguf: cannot open %s: %s", path, strerror(errno)); return NULL; }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errn, "gguf: %s is not a regular file", path);
+        mj_err(err, errn, "gguf: %s is not a regular file", path);
         close(fd);
         return NULL;
     }
     if (st.st_size < 24) {
-        set_err(err, errn, "gguf: %s: file too short (%lld bytes) for a GGUF header", path, (long long)st.st_size);
+        mj_err(err, errn, "gguf: %s: file too short (%lld bytes) for a GGUF header", path, (long long)st.st_size);
         close(fd);
         return NULL;
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (p == MAP_FAILED) { set_err(err, errn, "gguf: cannot mmap %s: %s", path, strerror(errno)); return NULL; }
+    if (p == MAP_FAILED) { mj_err(err, errn, "gguf: cannot mmap %s: %s", path, strerror(errno)); return NULL; }
     mj_gguf *g = calloc(1, sizeof *g);
-    if (!g) { munmap(p, (size_t)st.st_size); set_err(err, errn, "gguf: out of memory"); return NULL; }
+    if (!g) { munmap(p, (size_t)st.st_size); mj_err(err, errn, "gguf: out of memory"); return NULL; }
     g->base = p;
     g->len = (size_t)st.st_size;
     g->mapped = true;

@@ -6,12 +6,12 @@
  * config; a missing tensor is an error naming it.  GGUF Llama Q/K rows
  * (permuted by llama.cpp's converter for its interleaved RoPE) are permuted
  * back to HF order. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "errbuf.h"
 #include "model_internal.h"
 #include "safetensors.h"
 
@@ -26,15 +26,6 @@ typedef struct wsrc {
     char *err;
     size_t errn;
 } wsrc;
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_dir(const char *p) {
     struct stat st;
@@ -82,19 +73,19 @@ static int load_w(wsrc *s, const char *hf, const char *gg, int64_t rows, int64_t
     if (mj_gguf_dequant(t, dst, s->err, s->errn)) return -1;
     if (perm_heads > 0 && s->unpermute &&
         unpermute_rows(dst, perm_heads, rows / perm_heads, cols ? cols : 1)) {
-        set_err(s->err, s->errn, "out of memory");
+        mj_err(s->err, s->errn, "out of memory");
         return -1;
     }
     return 0;
 missing:
     if (optional) { *found = false; return 0; }
-    set_err(s->err, s->errn, "%s: missing tensor '%s'", s->path, name);
+    mj_err(s->err, s->errn, "%s: missing tensor '%s'", s->path, name);
     return -1;
 shape:;
     char want[64];
     if (cols) snprintf(want, sizeof want, "[%lld, %lld]", (long long)rows, (long long)cols);
     else snprintf(want, sizeof want, "[%lld]", (long long)rows);
-    set_err(s->err, s->errn, "%s: tensor '%s' does not have the shape %s that the config implies", s->path, name,
+    mj_err(s->err, s->errn, "%s: tensor '%s' does not have the shape %s that the config implies", s->path, name,
             want);
     return -1;
 }
@@ -133,7 +124,7 @@ static int check_o_bias(wsrc *s, int l, int64_t H) {
     for (int64_t i = 0; rc == 0 && i < H; i++)
         if (b[i] != 0.0f) rc = -1;
     free(b);
-    if (rc) set_err(s->err, s->errn, "%s: '%s' is non-zero: an o_proj bias is not supported", s->path, hf);
+    if (rc) mj_err(s->err, s->errn, "%s: '%s' is non-zero: an o_proj bias is not supported", s->path, hf);
     return rc;
 }
 
@@ -174,7 +165,7 @@ static int load_weights(mj_model *m, wsrc *s, bool o_bias) {
     m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
     if (!p || !m->layers || posix_memalign((void **)&p->buf, 64, n * sizeof(float))) {
         free(p);
-        set_err(s->err, s->errn, "%s: out of memory (the model needs %.2f GiB as f32)", s->path,
+        mj_err(s->err, s->errn, "%s: out of memory (the model needs %.2f GiB as f32)", s->path,
                 (double)n * 4 / (1u << 30));
         return -1;
     }
@@ -236,7 +227,7 @@ int mj_model_load(mj_model *m, const char *path, char *err, size_t errn) {
         s.unpermute = m->cfg.arch == MJ_ARCH_LLAMA;
         m->from_gguf = true;
     }
-    if (!(m->path = strdup(path))) { set_err(err, errn, "out of memory"); goto done; }
+    if (!(m->path = strdup(path))) { mj_err(err, errn, "out of memory"); goto done; }
     rc = load_weights(m, &s, o_bias);
 done:
     mj_st_free(s.st);

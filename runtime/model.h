@@ -72,4 +72,28 @@ void mj_model_free(mj_model *m);
 /* Read only config.json (or GGUF metadata) into cfg. Same errors. */
 int mj_model_load_config(mj_model_config *cfg, const char *path, char *err, size_t errn);
 
+/* ---- random models (public since the clean-up; used by `maskjit make-model`
+ * and by tests that need a small model on disk) ------------------------------ */
+
+/* Options of a random-weight HF model directory. */
+typedef struct mj_make_opts {
+    mj_arch arch;
+    int32_t layers, hidden, intermediate, heads, kv_heads, head_dim, vocab;
+    uint64_t seed;
+    int dtype;                 /* MJ_ST_F32/F16/BF16 of safetensors.h */
+    bool rope_llama3;          /* rope_scaling llama3 (factor 8, 1, 4, orig 64) */
+    bool tie;                  /* tie_word_embeddings (no lm_head.weight written) */
+    int shards;                /* 1: model.safetensors; N > 1: index + N shards */
+    const char *tokenizer;     /* dir or tokenizer.json to copy, or NULL */
+    int32_t bos_id, eos_id;    /* -1: none */
+} mj_make_opts;
+
+/* Defaults: llama, 2 layers, hidden 64, intermediate 128, 4 heads, 2 kv,
+ * head_dim 16, vocab 512, seed 0, f32, no scaling, untied, 1 shard. */
+void mj_make_opts_default(mj_make_opts *o);
+/* Write config.json, generation_config.json, safetensors (sharded when
+ * asked) and copy the tokenizer files into OUT (created).  Deterministic
+ * for a seed.  0, or -1 with a message. */
+int mj_model_make_random(const mj_make_opts *o, const char *out, char *err, size_t errn);
+
 #endif

@@ -9,24 +9,15 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errbuf.h"
 #include "model_internal.h"
 #include "safetensors.h"
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 void mj_make_opts_default(mj_make_opts *o) {
     memset(o, 0, sizeof *o);
@@ -192,7 +183,7 @@ static int write_json(json_object *j, const char *dir, const char *name, char *e
     snprintf(p, sizeof p, "%s/%s", dir, name);
     int rc = json_object_to_file_ext(p, j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
     json_object_put(j);
-    if (rc) set_err(err, errn, "cannot write %s: %s", p, json_util_get_last_err());
+    if (rc) mj_err(err, errn, "cannot write %s: %s", p, json_util_get_last_err());
     return rc ? -1 : 0;
 }
 
@@ -234,7 +225,7 @@ static int copy_file(const char *src, const char *dir, const char *name, char *e
     while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
     if (in) fclose(in);
     if (out && fclose(out)) ok = false;
-    if (!ok) set_err(err, errn, "cannot copy %s to %s: %s", src, dst, strerror(errno));
+    if (!ok) mj_err(err, errn, "cannot copy %s to %s: %s", src, dst, strerror(errno));
     return ok ? 0 : -1;
 }
 
@@ -256,7 +247,7 @@ static int copy_tokenizer(const char *path, const char *out, char *err, size_t e
         snprintf(p, sizeof p, "%s/%s", dir, names[i]);
         if (i == 0 && !is_dir) continue;
         if (access(p, R_OK) != 0) {
-            if (i == 0) { set_err(err, errn, "no tokenizer.json in %s", dir); return -1; }
+            if (i == 0) { mj_err(err, errn, "no tokenizer.json in %s", dir); return -1; }
             continue;
         }
         if (copy_file(p, out, names[i], err, errn)) return -1;
@@ -269,14 +260,14 @@ int mj_model_make_random(const mj_make_opts *o, const char *out, char *err, size
                          .n_heads = o->heads, .n_kv_heads = o->kv_heads, .head_dim = o->head_dim, .vocab = o->vocab,
                          .rms_eps = 1e-5f, .rope_theta = 1e4f};
     if (mj_config_validate(&c, "make-model", err, errn)) return -1;
-    if (o->shards < 1 || o->shards > 99) { set_err(err, errn, "make-model: --shards must be 1..99"); return -1; }
+    if (o->shards < 1 || o->shards > 99) { mj_err(err, errn, "make-model: --shards must be 1..99"); return -1; }
     if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        set_err(err, errn, "cannot create %s: %s", out, strerror(errno));
+        mj_err(err, errn, "cannot create %s: %s", out, strerror(errno));
         return -1;
     }
     wlist w = {0};
     int rc = make_tensors(o, &w);
-    if (rc) set_err(err, errn, "make-model: out of memory");
+    if (rc) mj_err(err, errn, "make-model: out of memory");
     if (!rc) rc = write_weights(&w, o->shards, out, err, errn);
     wl_free(&w);
     if (!rc) rc = write_json(config_json(o), out, "config.json", err, errn);

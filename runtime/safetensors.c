@@ -2,12 +2,12 @@
  * every offset validated against the file) for single files and sharded
  * directories (model.safetensors.index.json), f32 conversion of F32/F16/BF16,
  * and a writer used by `maskjit make-model` and the tests.  See safetensors.h. */
+#include "errbuf.h"
 #include "safetensors.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +25,6 @@ struct mj_st {
     mj_st_tensor *t;
     int64_t n, cap;
 };
-
-static void set_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t errn, const char *fmt, ...) {
-    if (!err || !errn) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errn, fmt, ap);
-    va_end(ap);
-}
 
 /* Bytes per element of a safetensors dtype name; 0 if unknown. */
 static int dtype_size(const char *d, int *code) {
@@ -65,13 +56,13 @@ static bool add_entry(mj_st *s, int fi, const char *path, const char *name, json
         !json_object_object_get_ex(o, "shape", &js) || !json_object_object_get_ex(o, "data_offsets", &jo) ||
         !json_object_is_type(jd, json_type_string) || !json_object_is_type(js, json_type_array) ||
         !json_object_is_type(jo, json_type_array) || json_object_array_length(jo) != 2) {
-        set_err(err, errn, "safetensors: %s: malformed header entry for '%s'", path, name);
+        mj_err(err, errn, "safetensors: %s: malformed header entry for '%s'", path, name);
         return false;
     }
     if (s->n == s->cap) {
         int64_t nc = s->cap ? s->cap * 2 : 64;
         mj_st_tensor *nt = realloc(s->t, (size_t)nc * sizeof *nt);
-        if (!nt) { set_err(err, errn, "safetensors: out of memory"); return false; }
+        if (!nt) { mj_err(err, errn, "safetensors: out of memory"); return false; }
         s->t = nt;
         s->cap = nc;
     }
@@ -79,16 +70,16 @@ static bool add_entry(mj_st *s, int fi, const char *path, const char *name, json
     memset(t, 0, sizeof *t);
     const char *dn = json_object_get_string(jd);
     int sz = dtype_size(dn, &t->dtype);
-    if (!sz) { set_err(err, errn, "safetensors: %s: tensor '%s' has unknown dtype '%s'", path, name, dn); return false; }
+    if (!sz) { mj_err(err, errn, "safetensors: %s: tensor '%s' has unknown dtype '%s'", path, name, dn); return false; }
     snprintf(t->dtype_name, sizeof t->dtype_name, "%s", dn);
     size_t nd = json_object_array_length(js);
-    if (nd > MJ_ST_MAX_DIMS) { set_err(err, errn, "safetensors: %s: tensor '%s' has %zu dims", path, name, nd); return false; }
+    if (nd > MJ_ST_MAX_DIMS) { mj_err(err, errn, "safetensors: %s: tensor '%s' has %zu dims", path, name, nd); return false; }
     uint64_t n = 1, b, e;
     for (size_t d = 0; d < nd; d++) {
         uint64_t v;
         if (!json_get_u64(json_object_array_get_idx(js, d), &v) || v > (uint64_t)INT64_MAX ||
             __builtin_mul_overflow(n, v, &n)) {
-            set_err(err, errn, "safetensors: %s: tensor '%s' has a bad shape", path, name);
+            mj_err(err, errn, "safetensors: %s: tensor '%s' has a bad shape", path, name);
             return false;
         }
         t->shape[d] = (int64_t)v;
@@ -97,14 +88,14 @@ static bool add_entry(mj_st *s, int fi, const char *path, const char *name, json
     t->n_elems = n;
     if (!json_get_u64(json_object_array_get_idx(jo, 0), &b) || !json_get_u64(json_object_array_get_idx(jo, 1), &e) ||
         e < b || e > data_len || __builtin_mul_overflow(n, (uint64_t)sz, &n) || e - b != n) {
-        set_err(err, errn, "safetensors: %s: tensor '%s' has data offsets outside the file or not matching its shape "
+        mj_err(err, errn, "safetensors: %s: tensor '%s' has data offsets outside the file or not matching its shape "
                 "(truncated?)", path, name);
         return false;
     }
     t->n_bytes = n;
     t->data = s->files[fi].base + (s->files[fi].len - data_len) + b;
     t->file = fi;
-    if (!(t->name = strdup(name))) { set_err(err, errn, "safetensors: out of memory"); return false; }
+    if (!(t->name = strdup(name))) { mj_err(err, errn, "safetensors: out of memory"); return false; }
     s->n++;
     return true;
 }
@@ -112,18 +103,18 @@ static bool add_entry(mj_st *s, int fi, const char *path, const char *name, json
 /* mmap PATH as file number s->n_files and register its tensors. */
 static bool open_file(mj_st *s, const char *path, char *err, size_t errn) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { set_err(err, errn, "safetensors: cannot open %s: %s", path, strerror(errno)); return false; }
+    if (fd < 0) { mj_err(err, errn, "safetensors: cannot open %s: %s", path, strerror(errno)); return false; }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 8) {
-        set_err(err, errn, "safetensors: %s: not a safetensors file (too short)", path);
+        mj_err(err, errn, "safetensors: %s: not a safetensors file (too short)", path);
         close(fd);
         return false;
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (p == MAP_FAILED) { set_err(err, errn, "safetensors: cannot mmap %s: %s", path, strerror(errno)); return false; }
+    if (p == MAP_FAILED) { mj_err(err, errn, "safetensors: cannot mmap %s: %s", path, strerror(errno)); return false; }
     st_file *nf = realloc(s->files, (size_t)(s->n_files + 1) * sizeof *nf);
-    if (!nf) { munmap(p, (size_t)st.st_size); set_err(err, errn, "safetensors: out of memory"); return false; }
+    if (!nf) { munmap(p, (size_t)st.st_size); mj_err(err, errn, "safetensors: out of memory"); return false; }
     s->files = nf;
     int fi = s->n_files++;
     s->files[fi].base = p;
@@ -131,25 +122,25 @@ static bool open_file(mj_st *s, const char *path, char *err, size_t errn) {
     uint64_t hl;
     memcpy(&hl, p, 8);
     if (hl > (uint64_t)st.st_size - 8 || hl > 100u * 1024 * 1024) {
-        set_err(err, errn, "safetensors: %s: header length %llu exceeds the file (truncated?)", path,
+        mj_err(err, errn, "safetensors: %s: header length %llu exceeds the file (truncated?)", path,
                 (unsigned long long)hl);
         return false;
     }
     json_tokener *tok = json_tokener_new_ex(64);
-    if (!tok) { set_err(err, errn, "safetensors: out of memory"); return false; }
+    if (!tok) { mj_err(err, errn, "safetensors: out of memory"); return false; }
     json_object *h = json_tokener_parse_ex(tok, (const char *)p + 8, (int)hl);
     bool ok = h && json_tokener_get_error(tok) == json_tokener_success && json_object_is_type(h, json_type_object);
     json_tokener_free(tok);
     if (!ok) {
         json_object_put(h);
-        set_err(err, errn, "safetensors: %s: header is not a JSON object", path);
+        mj_err(err, errn, "safetensors: %s: header is not a JSON object", path);
         return false;
     }
     uint64_t data_len = (uint64_t)st.st_size - 8 - hl;
     json_object_object_foreach(h, key, val) {
         if (!strcmp(key, "__metadata__")) continue;
         if (mj_st_find(s, key)) {
-            set_err(err, errn, "safetensors: %s: duplicate tensor '%s'", path, key);
+            mj_err(err, errn, "safetensors: %s: duplicate tensor '%s'", path, key);
             ok = false;
         } else ok = add_entry(s, fi, path, key, val, data_len, err, errn);
         if (!ok) break;
@@ -163,7 +154,7 @@ static bool open_index(mj_st *s, const char *dir, const char *index, char *err, 
     json_object *j = json_object_from_file(index), *wm;
     if (!j || !json_object_object_get_ex(j, "weight_map", &wm) || !json_object_is_type(wm, json_type_object)) {
         json_object_put(j);
-        set_err(err, errn, "safetensors: %s: not a JSON object with a weight_map", index);
+        mj_err(err, errn, "safetensors: %s: not a JSON object with a weight_map", index);
         return false;
     }
     bool ok = true;
@@ -173,7 +164,7 @@ static bool open_index(mj_st *s, const char *dir, const char *index, char *err, 
         (void)tname;
         const char *f = json_object_is_type(fval, json_type_string) ? json_object_get_string(fval) : NULL;
         if (!f || !*f || strchr(f, '/') || !strcmp(f, "..")) {
-            set_err(err, errn, "safetensors: %s: bad shard file name for tensor '%s'", index, tname);
+            mj_err(err, errn, "safetensors: %s: bad shard file name for tensor '%s'", index, tname);
             ok = false;
             break;
         }
@@ -181,7 +172,7 @@ static bool open_index(mj_st *s, const char *dir, const char *index, char *err, 
         while (k < nn && strcmp(names[k], f)) k++;
         if (k < nn) continue;
         char **nx = realloc(names, (size_t)(nn + 1) * sizeof *nx);
-        if (!nx || !(nx[nn] = strdup(f))) { names = nx ? nx : names; ok = false; set_err(err, errn, "out of memory"); break; }
+        if (!nx || !(nx[nn] = strdup(f))) { names = nx ? nx : names; ok = false; mj_err(err, errn, "out of memory"); break; }
         names = nx;
         nn++;
     }
@@ -194,7 +185,7 @@ static bool open_index(mj_st *s, const char *dir, const char *index, char *err, 
         json_object_object_foreach(wm, tn, fv) {
             (void)fv;
             if (!mj_st_find(s, tn)) {
-                set_err(err, errn, "safetensors: %s: tensor '%s' is missing from shard %s", index, tn,
+                mj_err(err, errn, "safetensors: %s: tensor '%s' is missing from shard %s", index, tn,
                         json_object_get_string(fv));
                 ok = false;
                 break;
@@ -209,7 +200,7 @@ static bool open_index(mj_st *s, const char *dir, const char *index, char *err, 
 
 mj_st *mj_st_open(const char *path, char *err, size_t errn) {
     mj_st *s = calloc(1, sizeof *s);
-    if (!s) { set_err(err, errn, "safetensors: out of memory"); return NULL; }
+    if (!s) { mj_err(err, errn, "safetensors: out of memory"); return NULL; }
     struct stat st;
     bool ok;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -219,7 +210,7 @@ mj_st *mj_st_open(const char *path, char *err, size_t errn) {
         else {
             snprintf(p, sizeof p, "%s/model.safetensors", path);
             if (access(p, R_OK) != 0) {
-                set_err(err, errn, "safetensors: %s has neither model.safetensors nor model.safetensors.index.json", path);
+                mj_err(err, errn, "safetensors: %s has neither model.safetensors nor model.safetensors.index.json", path);
                 ok = false;
             } else ok = open_file(s, p, err, errn);
         }
@@ -257,7 +248,7 @@ int mj_st_to_f32(const mj_st_tensor *t, float *dst, char *err, size_t errn) {
         for (uint64_t i = 0; i < t->n_elems; i++) { memcpy(&h, t->data + 2 * i, 2); dst[i] = mj_bf16_to_f32(h); }
         return 0;
     default:
-        set_err(err, errn, "safetensors: tensor '%s' has dtype %s (supported: F32, F16, BF16)", t->name, t->dtype_name);
+        mj_err(err, errn, "safetensors: tensor '%s' has dtype %s (supported: F32, F16, BF16)", t->name, t->dtype_name);
         return -1;
     }
 }
@@ -307,6 +298,6 @@ int mj_st_write(const char *path, const mj_st_wtensor *t, int64_t n, char *err, 
     for (int64_t i = 0; ok && i < n; i++) ok = write_data(f, &t[i], wt_elems(&t[i]));
     if (f && fclose(f) != 0) ok = false;
     json_object_put(h);
-    if (!ok) set_err(err, errn, "safetensors: cannot write %s: %s", path, strerror(errno));
+    if (!ok) mj_err(err, errn, "safetensors: cannot write %s: %s", path, strerror(errno));
     return ok ? 0 : -1;
 }

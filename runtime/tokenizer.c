@@ -7,23 +7,12 @@
  * ill-formed subsequence is cut out of the text and becomes a pre-token of
  * its own raw bytes (byte-level BPE), the valid text between is encoded as HF
  * would encode it on its own. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "tokenizer_internal.h"
-
-int tok_err(char *err, size_t errn, const char *fmt, ...) {
-    if (err && errn) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errn, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 mj_tokenizer *tok_new(int32_t n_ids) {
     mj_tokenizer *t = calloc(1, sizeof *t);
@@ -129,7 +118,7 @@ int tok_finish(mj_tokenizer *t, char *err, size_t errn) {
     t->has_norm_added = false;
     for (size_t i = 0; i < t->n_added; i++) {
         if (t->added[i].id < 0 || t->added[i].id >= t->n_ids)
-            return tok_err(err, errn, "added token '%s' has id %d outside the vocabulary",
+            return mj_err(err, errn, "added token '%s' has id %d outside the vocabulary",
                            t->added[i].content, (int)t->added[i].id);
         tok_added *a = &t->added[i];
         if (!a->normalized || t->norm == TOK_NORM_NONE) {
@@ -141,19 +130,19 @@ int tok_finish(mj_tokenizer *t, char *err, size_t errn) {
         size_t nl = 0;
         if (tok_utf8_valid_prefix((const uint8_t *)a->content, a->len) != a->len ||
             tok_normalize(t->norm, (const uint8_t *)a->content, a->len, &nc, &nl) != 0)
-            return tok_err(err, errn, "added token '%s' cannot be normalised", a->content);
+            return mj_err(err, errn, "added token '%s' cannot be normalised", a->content);
         free(a->norm);
         a->norm = (char *)nc;
         a->norm_len = nl;
         t->has_norm_added = true;
         bool mappable;   /* HF decodes it as its normalised content too */
-        if (set_decode(t, a->id, a->norm, a->norm_len, &mappable) != 0) return tok_err(err, errn, "out of memory");
+        if (set_decode(t, a->id, a->norm, a->norm_len, &mappable) != 0) return mj_err(err, errn, "out of memory");
     }
     for (size_t i = 0; i < t->n_added; i++)
         if (t->added[i].single_word && !t->word_re && tok_compile_word_re(t, err, errn) != 0) return -1;
     if (tok_trie_build(&t->trie_raw, t->added, t->n_added, false) != 0 ||
         tok_trie_build(&t->trie_norm, t->added, t->n_added, true) != 0)
-        return tok_err(err, errn, "out of memory");
+        return mj_err(err, errn, "out of memory");
     return 0;
 }
 
@@ -341,7 +330,7 @@ static bool has_suffix(const char *s, const char *suf) {
 mj_tokenizer *mj_tokenizer_load(const char *path, char *err, size_t errn) {
     struct stat st;
     if (!path || stat(path, &st) != 0) {
-        tok_err(err, errn, "%s: no such file or directory", path ? path : "(null)");
+        mj_err(err, errn, "%s: no such file or directory", path ? path : "(null)");
         return NULL;
     }
     if (S_ISDIR(st.st_mode)) {
@@ -350,7 +339,7 @@ mj_tokenizer *mj_tokenizer_load(const char *path, char *err, size_t errn) {
         sprintf(jp, "%s/tokenizer.json", path);
         if (stat(jp, &st) != 0) {
             free(jp);
-            tok_err(err, errn, "%s: the directory holds no tokenizer.json", path);
+            mj_err(err, errn, "%s: the directory holds no tokenizer.json", path);
             return NULL;
         }
         mj_tokenizer *t = tok_load_json(jp, path, err, errn);

@@ -31,7 +31,7 @@ static int gguf_pretok(mj_tokenizer *t, const char *pre, size_t len, char *err, 
     for (size_t i = 0; i < sizeof pre_names / sizeof pre_names[0] && pre; i++)
         if (strlen(pre_names[i].name) == len && memcmp(pre_names[i].name, pre, len) == 0) found = (int)i;
     if (pre && found < 0)
-        return tok_err(err, errn, "tokenizer.ggml.pre '%.*s' is not supported", (int)len, pre);
+        return mj_err(err, errn, "tokenizer.ggml.pre '%.*s' is not supported", (int)len, pre);
     pre_kind kind = found < 0 ? PRE_GPT2 : pre_names[found].kind;
     const char *re = tok_re_gpt2;
     switch (kind) {
@@ -60,16 +60,16 @@ static mj_tokenizer *gguf_vocab(const mj_gguf *g, char *err, size_t errn) {
     int et = -1, ety = -1;
     uint64_t n = 0, ny = 0;
     if (kt < 0 || !mj_gguf_get_array(g, kt, &et, &n) || et != MJ_GGUF_STRING || n == 0 || n > INT32_MAX - 2) {
-        tok_err(err, errn, "no usable tokenizer.ggml.tokens array");
+        mj_err(err, errn, "no usable tokenizer.ggml.tokens array");
         return NULL;
     }
     if (ky >= 0 && (!mj_gguf_get_array(g, ky, &ety, &ny) || ny != n)) {
-        tok_err(err, errn, "tokenizer.ggml.token_type does not match the tokens");
+        mj_err(err, errn, "tokenizer.ggml.token_type does not match the tokens");
         return NULL;
     }
     mj_tokenizer *t = tok_new((int32_t)n);
     if (!t) {
-        tok_err(err, errn, "out of memory");
+        mj_err(err, errn, "out of memory");
         return NULL;
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -77,7 +77,7 @@ static mj_tokenizer *gguf_vocab(const mj_gguf *g, char *err, size_t errn) {
         const char *s = mj_gguf_arr_str(g, kt, i, &len);
         int64_t type = GGUF_TOK_NORMAL;
         if (!s) {
-            tok_err(err, errn, "tokenizer.ggml.tokens[%llu] is unreadable", (unsigned long long)i);
+            mj_err(err, errn, "tokenizer.ggml.tokens[%llu] is unreadable", (unsigned long long)i);
             mj_tokenizer_free(t);
             return NULL;
         }
@@ -89,7 +89,7 @@ static mj_tokenizer *gguf_vocab(const mj_gguf *g, char *err, size_t errn) {
             if (rc == 0) rc = tok_set_token(t, (int32_t)i, s, len, TOK_F_ADDED | (special ? TOK_F_SPECIAL : 0));
         }
         if (rc != 0) {
-            tok_err(err, errn, "out of memory");
+            mj_err(err, errn, "out of memory");
             mj_tokenizer_free(t);
             return NULL;
         }
@@ -103,14 +103,14 @@ static int gguf_merges(mj_tokenizer *t, const mj_gguf *g, char *err, size_t errn
     uint64_t n;
     if (km < 0) return 0;
     if (!mj_gguf_get_array(g, km, &et, &n) || et != MJ_GGUF_STRING)
-        return tok_err(err, errn, "tokenizer.ggml.merges is not a string array");
+        return mj_err(err, errn, "tokenizer.ggml.merges is not a string array");
     for (uint64_t i = 0; i < n; i++) {
         size_t len;
         const char *s = mj_gguf_arr_str(g, km, i, &len);
         const char *sp = s && len > 1 ? memchr(s + 1, ' ', len - 1) : NULL;
-        if (!sp) return tok_err(err, errn, "tokenizer.ggml.merges[%llu] is not \"a b\"", (unsigned long long)i);
+        if (!sp) return mj_err(err, errn, "tokenizer.ggml.merges[%llu] is not \"a b\"", (unsigned long long)i);
         size_t al = (size_t)(sp - s);
-        if (tok_add_merge(t, s, al, sp + 1, len - al - 1, (uint32_t)i) < 0) return tok_err(err, errn, "out of memory");
+        if (tok_add_merge(t, s, al, sp + 1, len - al - 1, (uint32_t)i) < 0) return mj_err(err, errn, "out of memory");
     }
     return 0;
 }
@@ -132,7 +132,7 @@ mj_tokenizer *tok_load_gguf(const char *path, char *err, size_t errn) {
     char e[400] = "";
     mj_gguf *g = mj_gguf_open(path, e, sizeof e);
     if (!g) {
-        tok_err(err, errn, "%s", e);
+        mj_err(err, errn, "%s", e);
         return NULL;
     }
     mj_tokenizer *t = NULL;
@@ -151,7 +151,7 @@ mj_tokenizer *tok_load_gguf(const char *path, char *err, size_t errn) {
             t = NULL;
         }
     }
-    if (!t) tok_err(err, errn, "%s: %s", path, e);
+    if (!t) mj_err(err, errn, "%s: %s", path, e);
     mj_gguf_free(g);
     return t;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
 #include "hashmap.h"
 #include "tokenizer.h"
 
@@ -106,8 +107,7 @@ int tok_add_added(mj_tokenizer *t, const char *content, size_t len, int32_t id, 
 int tok_finish(mj_tokenizer *t, char *err, size_t errn);
 /* Append an EOS id if not present. */
 int tok_add_eos(mj_tokenizer *t, int32_t id);
-/* printf into err (NULL-safe); returns -1 for convenience. */
-int tok_err(char *err, size_t errn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* (error messages: mj_err of support/errbuf.h, NULL-safe, returns -1) */
 
 /* ---- tokenizer_regex.c ---- */
 /* Add a pre-tokenizer split: an Oniguruma-syntax regex (as HF writes them),

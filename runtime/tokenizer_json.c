@@ -36,13 +36,13 @@ static int64_t max_token_id(json_object *vocab, json_object *added, size_t na, c
     json_object_object_foreach(vocab, k1, v1) {
         int64_t id = json_object_get_int64(v1);
         if (!json_object_is_type(v1, json_type_int) || id < 0 || id > INT32_MAX - 2)
-            return tok_err(err, errn, "model.vocab: token '%s' has a bad id", k1);
+            return mj_err(err, errn, "model.vocab: token '%s' has a bad id", k1);
         if (id > max_id) max_id = id;
     }
     for (size_t i = 0; i < na; i++) {
         json_object *idv = jget(json_object_array_get_idx(added, i), "id");
         int64_t id = idv ? json_object_get_int64(idv) : -1;
-        if (!idv || id < 0 || id > INT32_MAX - 2) return tok_err(err, errn, "added_tokens[%zu] has a bad id", i);
+        if (!idv || id < 0 || id > INT32_MAX - 2) return mj_err(err, errn, "added_tokens[%zu] has a bad id", i);
         if (id > max_id) max_id = id;
     }
     return max_id;
@@ -52,18 +52,18 @@ static int64_t max_token_id(json_object *vocab, json_object *added, size_t na, c
 static mj_tokenizer *load_vocab(json_object *model, json_object *added, char *err, size_t errn) {
     json_object *vocab = jget(model, "vocab");
     if (!vocab || !json_object_is_type(vocab, json_type_object)) {
-        tok_err(err, errn, "model.vocab is missing or not an object");
+        mj_err(err, errn, "model.vocab is missing or not an object");
         return NULL;
     }
     size_t na = added && json_object_is_type(added, json_type_array) ? json_object_array_length(added) : 0;
     int64_t max_id = max_token_id(vocab, added, na, err, errn);
     if (max_id < 0) {
-        if (!err || !err[0]) tok_err(err, errn, "the vocabulary is empty");
+        if (!err || !err[0]) mj_err(err, errn, "the vocabulary is empty");
         return NULL;
     }
     mj_tokenizer *t = tok_new((int32_t)(max_id + 1));
     if (!t) {
-        tok_err(err, errn, "out of memory");
+        mj_err(err, errn, "out of memory");
         return NULL;
     }
     json_object_object_foreach(vocab, k2, v2) {
@@ -73,7 +73,7 @@ static mj_tokenizer *load_vocab(json_object *model, json_object *added, char *er
         json_object *a = json_object_array_get_idx(added, i);
         json_object *cv = jget(a, "content");
         if (!cv || !json_object_is_type(cv, json_type_string)) {
-            tok_err(err, errn, "added_tokens[%zu] has no content", i);
+            mj_err(err, errn, "added_tokens[%zu] has no content", i);
             mj_tokenizer_free(t);
             return NULL;
         }
@@ -88,7 +88,7 @@ static mj_tokenizer *load_vocab(json_object *model, json_object *added, char *er
     }
     return t;
 oom:
-    tok_err(err, errn, "out of memory");
+    mj_err(err, errn, "out of memory");
     mj_tokenizer_free(t);
     return NULL;
 }
@@ -96,7 +96,7 @@ oom:
 static int load_merges(mj_tokenizer *t, json_object *model, char *err, size_t errn) {
     json_object *m = jget(model, "merges");
     if (!m) return 0;
-    if (!json_object_is_type(m, json_type_array)) return tok_err(err, errn, "model.merges is not an array");
+    if (!json_object_is_type(m, json_type_array)) return mj_err(err, errn, "model.merges is not an array");
     size_t n = json_object_array_length(m);
     for (size_t i = 0; i < n; i++) {
         json_object *e = json_object_array_get_idx(m, i);
@@ -105,22 +105,22 @@ static int load_merges(mj_tokenizer *t, json_object *model, char *err, size_t er
         if (json_object_is_type(e, json_type_string)) {
             a = json_object_get_string(e);
             const char *sp = strchr(a, ' ');
-            if (!sp || strchr(sp + 1, ' ')) return tok_err(err, errn, "model.merges[%zu] is not \"a b\"", i);
+            if (!sp || strchr(sp + 1, ' ')) return mj_err(err, errn, "model.merges[%zu] is not \"a b\"", i);
             al = (size_t)(sp - a);
             b = sp + 1;
             bl = strlen(b);
         } else if (json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2) {
             json_object *x = json_object_array_get_idx(e, 0), *y = json_object_array_get_idx(e, 1);
             if (!json_object_is_type(x, json_type_string) || !json_object_is_type(y, json_type_string))
-                return tok_err(err, errn, "model.merges[%zu] is not a pair of strings", i);
+                return mj_err(err, errn, "model.merges[%zu] is not a pair of strings", i);
             a = json_object_get_string(x);
             al = (size_t)json_object_get_string_len(x);
             b = json_object_get_string(y);
             bl = (size_t)json_object_get_string_len(y);
         } else {
-            return tok_err(err, errn, "model.merges[%zu] is neither \"a b\" nor [a, b]", i);
+            return mj_err(err, errn, "model.merges[%zu] is neither \"a b\" nor [a, b]", i);
         }
-        if (tok_add_merge(t, a, al, b, bl, (uint32_t)i) < 0) return tok_err(err, errn, "out of memory");
+        if (tok_add_merge(t, a, al, b, bl, (uint32_t)i) < 0) return mj_err(err, errn, "out of memory");
     }
     return 0;
 }
@@ -128,20 +128,20 @@ static int load_merges(mj_tokenizer *t, json_object *model, char *err, size_t er
 static int check_model(json_object *model, char *err, size_t errn) {
     const char *type = jstr(model, "type");
     if (type && strcmp(type, "BPE") != 0)
-        return tok_err(err, errn, "model type '%s' is not supported (only byte-level BPE)", type);
+        return mj_err(err, errn, "model type '%s' is not supported (only byte-level BPE)", type);
     json_object *d = jget(model, "dropout");
-    if (d && json_object_get_double(d) != 0.0) return tok_err(err, errn, "BPE dropout is not supported");
-    if (jbool(model, "byte_fallback", false)) return tok_err(err, errn, "BPE byte_fallback is not supported");
+    if (d && json_object_get_double(d) != 0.0) return mj_err(err, errn, "BPE dropout is not supported");
+    if (jbool(model, "byte_fallback", false)) return mj_err(err, errn, "BPE byte_fallback is not supported");
     const char *p = jstr(model, "continuing_subword_prefix"), *s = jstr(model, "end_of_word_suffix");
     if ((p && *p) || (s && *s))
-        return tok_err(err, errn, "BPE continuing_subword_prefix / end_of_word_suffix are not supported");
+        return mj_err(err, errn, "BPE continuing_subword_prefix / end_of_word_suffix are not supported");
     return 0;
 }
 
 static int load_normalizer(mj_tokenizer *t, json_object *n, char *err, size_t errn) {
     if (!n) return 0;
     const char *type = jstr(n, "type");
-    if (!type) return tok_err(err, errn, "normalizer without a type");
+    if (!type) return mj_err(err, errn, "normalizer without a type");
     if (strcmp(type, "Sequence") == 0) {
         json_object *list = jget(n, "normalizers");
         size_t k = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
@@ -153,17 +153,17 @@ static int load_normalizer(mj_tokenizer *t, json_object *n, char *err, size_t er
         {"NFC", TOK_NORM_NFC}, {"NFD", TOK_NORM_NFD}, {"NFKC", TOK_NORM_NFKC}, {"NFKD", TOK_NORM_NFKD}};
     for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
         if (strcmp(type, forms[i].name) != 0) continue;
-        if (t->norm != TOK_NORM_NONE) return tok_err(err, errn, "more than one Unicode normalizer");
+        if (t->norm != TOK_NORM_NONE) return mj_err(err, errn, "more than one Unicode normalizer");
         t->norm = forms[i].norm;
         return 0;
     }
-    return tok_err(err, errn, "normalizer '%s' is not supported", type);
+    return mj_err(err, errn, "normalizer '%s' is not supported", type);
 }
 
 static int load_pretok(mj_tokenizer *t, json_object *p, bool *byte_level, char *err, size_t errn) {
     const char *type = jstr(p, "type");
-    if (!type) return tok_err(err, errn, "pre_tokenizer without a type");
-    if (*byte_level) return tok_err(err, errn, "pre-tokenizer '%s' after ByteLevel is not supported", type);
+    if (!type) return mj_err(err, errn, "pre_tokenizer without a type");
+    if (*byte_level) return mj_err(err, errn, "pre-tokenizer '%s' after ByteLevel is not supported", type);
     if (strcmp(type, "Sequence") == 0) {
         json_object *list = jget(p, "pretokenizers");
         size_t k = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
@@ -175,12 +175,12 @@ static int load_pretok(mj_tokenizer *t, json_object *p, bool *byte_level, char *
         json_object *pat = jget(p, "pattern");
         const char *re = jstr(pat, "Regex"), *lit = jstr(pat, "String");
         const char *beh = jstr(p, "behavior");
-        if (!re && !lit) return tok_err(err, errn, "Split pre-tokenizer without a pattern");
-        if (jbool(p, "invert", false)) return tok_err(err, errn, "Split with invert is not supported");
+        if (!re && !lit) return mj_err(err, errn, "Split pre-tokenizer without a pattern");
+        if (jbool(p, "invert", false)) return mj_err(err, errn, "Split with invert is not supported");
         tok_split_kind kind;
         if (beh && strcmp(beh, "Isolated") == 0) kind = TOK_SPLIT_ISOLATED;
         else if (beh && strcmp(beh, "Removed") == 0) kind = TOK_SPLIT_REMOVED;
-        else return tok_err(err, errn, "Split behavior '%s' is not supported", beh ? beh : "(none)");
+        else return mj_err(err, errn, "Split behavior '%s' is not supported", beh ? beh : "(none)");
         const char *s = re ? re : lit;
         return tok_add_split(t, s, strlen(s), lit != NULL, kind, err, errn);
     }
@@ -196,7 +196,7 @@ static int load_pretok(mj_tokenizer *t, json_object *p, bool *byte_level, char *
             return tok_add_split(t, tok_re_gpt2, strlen(tok_re_gpt2), false, TOK_SPLIT_ISOLATED, err, errn);
         return 0;
     }
-    return tok_err(err, errn, "pre-tokenizer '%s' is not supported", type);
+    return mj_err(err, errn, "pre-tokenizer '%s' is not supported", type);
 }
 
 /* Id of the first special token of a TemplateProcessing "single" template. */
@@ -224,7 +224,7 @@ static int check_decoder(json_object *d, char *err, size_t errn) {
     const char *type = jstr(d, "type");
     if (!d) return 0;   /* none: ids still decode through the byte-level map */
     if (type && strcmp(type, "ByteLevel") == 0) return 0;
-    return tok_err(err, errn, "decoder '%s' is not supported (only ByteLevel)", type ? type : "?");
+    return mj_err(err, errn, "decoder '%s' is not supported (only ByteLevel)", type ? type : "?");
 }
 
 /* Token id named by a config value: "text" or {"content": "text"}. */
@@ -293,7 +293,7 @@ static int load_special_ids(mj_tokenizer *t, json_object *root, const char *dir)
 mj_tokenizer *tok_load_json(const char *json_path, const char *dir, char *err, size_t errn) {
     json_object *root = json_object_from_file(json_path);
     if (!root) {
-        tok_err(err, errn, "%s: cannot read as JSON: %s", json_path, json_util_get_last_err());
+        mj_err(err, errn, "%s: cannot read as JSON: %s", json_path, json_util_get_last_err());
         return NULL;
     }
     char e[400] = "";
@@ -316,7 +316,7 @@ mj_tokenizer *tok_load_json(const char *json_path, const char *dir, char *err, s
             t = NULL;
         }
     }
-    if (!t) tok_err(err, errn, "%s: %s", json_path, e);
+    if (!t) mj_err(err, errn, "%s: %s", json_path, e);
     json_object_put(root);
     return t;
 }

@@ -94,9 +94,9 @@ static char *rewrite_classes(const char *p, size_t len) {
 
 int tok_add_split(mj_tokenizer *t, const char *pattern, size_t len, bool literal,
                   tok_split_kind kind, char *err, size_t errn) {
-    if (t->n_splits >= TOK_MAX_SPLITS) return tok_err(err, errn, "too many pre-tokenizer splits");
+    if (t->n_splits >= TOK_MAX_SPLITS) return mj_err(err, errn, "too many pre-tokenizer splits");
     char *pat = literal ? NULL : rewrite_classes(pattern, len);
-    if (!literal && !pat) return tok_err(err, errn, "out of memory");
+    if (!literal && !pat) return mj_err(err, errn, "out of memory");
     int ec;
     PCRE2_SIZE eo;
     uint32_t opt = PCRE2_UTF | PCRE2_NO_UTF_CHECK | (literal ? PCRE2_LITERAL : PCRE2_UCP);
@@ -106,7 +106,7 @@ int tok_add_split(mj_tokenizer *t, const char *pattern, size_t len, bool literal
     if (!re) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(ec, msg, sizeof msg);
-        return tok_err(err, errn, "pre-tokenizer regex '%.*s' does not compile: %s", (int)(len > 200 ? 200 : len),
+        return mj_err(err, errn, "pre-tokenizer regex '%.*s' does not compile: %s", (int)(len > 200 ? 200 : len),
                        pattern, (char *)msg);
     }
     tok_split *sp = &t->splits[t->n_splits++];
@@ -121,7 +121,7 @@ int tok_compile_word_re(mj_tokenizer *t, char *err, size_t errn) {
     int ec;
     PCRE2_SIZE eo;
     t->word_re = pcre2_compile((PCRE2_SPTR)word, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
-    return t->word_re ? 0 : tok_err(err, errn, "PCRE2 lacks Unicode property support");
+    return t->word_re ? 0 : mj_err(err, errn, "PCRE2 lacks Unicode property support");
 }
 
 bool tok_is_word_cp(const mj_tokenizer *t, uint32_t cp) {

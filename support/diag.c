@@ -38,20 +38,28 @@ static void push(mj_diags *d, mj_diag g) {
     else if (g.sev == MJ_SEV_WARNING) d->n_warnings++;
 }
 
+void mj_diag_vadd(mj_diags *d, mj_severity sev, mj_srcloc loc, const char *fmt, va_list ap) {
+    mj_diag g = {sev, loc, loc.src ? loc.src->path : NULL, vformat(fmt, ap)};
+    push(d, g);
+}
+
+void mj_diag_vadd_file(mj_diags *d, mj_severity sev, const char *path, const char *fmt, va_list ap) {
+    mj_diag g = {sev, {0}, path, vformat(fmt, ap)};
+    push(d, g);
+}
+
 void mj_diag_add(mj_diags *d, mj_severity sev, mj_srcloc loc, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    mj_diag g = {sev, loc, loc.src ? loc.src->path : NULL, vformat(fmt, ap)};
+    mj_diag_vadd(d, sev, loc, fmt, ap);
     va_end(ap);
-    push(d, g);
 }
 
 void mj_diag_add_file(mj_diags *d, mj_severity sev, const char *path, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    mj_diag g = {sev, {0}, path, vformat(fmt, ap)};
+    mj_diag_vadd_file(d, sev, path, fmt, ap);
     va_end(ap);
-    push(d, g);
 }
 
 const mj_source *mj_diags_keep_source(mj_diags *d, const mj_source *src) {

@@ -9,6 +9,7 @@
 #ifndef MJ_DIAG_H
 #define MJ_DIAG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -48,6 +49,13 @@ void mj_diag_add(mj_diags *d, mj_severity sev, mj_srcloc loc, const char *fmt, .
 /* Same, for a file that has no usable location (cannot open, not UTF-8 ...). */
 void mj_diag_add_file(mj_diags *d, mj_severity sev, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* (added by the clean-up) va_list forms of the two above, for wrappers that
+ * take their own printf-style arguments (grammar/report.c).  AP is used once
+ * and not va_end'ed (the caller does). */
+void mj_diag_vadd(mj_diags *d, mj_severity sev, mj_srcloc loc, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+void mj_diag_vadd_file(mj_diags *d, mj_severity sev, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* (added by the front end) Copy SRC (path and text) into memory owned by d,
  * freed by mj_diags_free, and return the copy: diagnostics can then point at it
  * after the compiler's arena is gone. */

@@ -3,21 +3,9 @@
 # the disk cache seen from the command line (-v), templates, diagnostics and
 # usage errors with their exit codes (1 bad file, 2 usage).
 set -u
-M=${MASKJIT:?MASKJIT must point at the built maskjit}
-SRC=${MJ_SOURCE_DIR:-.}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 export XDG_CACHE_HOME=$tmp/cache
 export MJ_CUDA_NO_DRIVER=1
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-# expect_rc DESC RC CMD...: run CMD (stdout -> $tmp/out, stderr -> $tmp/err)
-expect_rc() {
-  local desc=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  if [ "$rc" = "$want" ]; then ok "$desc"; else bad "$desc (exit $rc, want $want)"; sed 's/^/  | /' "$tmp/err" | head -20; fi
-}
 has() { if grep -q -- "$2" "$3"; then ok "$1"; else bad "$1 (no '$2' in $3)"; fi; }
 
 cat >"$tmp/fusion.mask" <<'MASK'

@@ -7,20 +7,7 @@
 # the seed fusion mask, both mask back ends; and a few-shot factual answer
 # from SmolLM2-135M-Instruct when models/ holds its GGUF.
 set -u
-M=${MASKJIT:?MASKJIT must point at the built maskjit}
-SRC=${MJ_SOURCE_DIR:-.}
-DATA=${MJ_SHARED_DATA:-$SRC/../shared/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-# expect_rc DESC RC CMD...: stdout -> $tmp/out, stderr -> $tmp/err
-expect_rc() {
-  local desc=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
-  if [ "$rc" = "$want" ]; then ok "$desc"; else bad "$desc (exit $rc, want $want)"; sed 's/^/  | /' "$tmp/err" | head -20; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 
 expect_rc "--help" 0 "$M" generate --help
 grep -q -- "--split" "$tmp/out" && ok "--help documents --split" || bad "--help documents --split"
@@ -33,7 +20,7 @@ expect_rc "missing model is an error" 1 "$M" generate --model "$tmp/nope" --prom
 
 TOK=$DATA/tokenizers/llama3
 if [ ! -f "$TOK/tokenizer.json" ]; then
-  echo "SKIP: $TOK absent (tiny-model generation tests)"
+  skip "$TOK absent (tiny-model generation tests)"
 else
   "$M" make-model --arch llama --layers 2 --hidden 32 --intermediate 64 --heads 4 --kv-heads 2 \
       --head-dim 8 --vocab 128256 --seed 5 --bos 128000 --eos 128001 --tokenizer "$TOK" \
@@ -74,7 +61,7 @@ fi
 
 GGUF=$(ls "$SRC"/models/smollm2-135m-instruct/*.gguf 2>/dev/null | head -n1)
 if [ -z "$GGUF" ]; then
-  echo "SKIP: SmolLM2 GGUF absent (scripts/fetch-smollm2.sh)"
+  skip "SmolLM2 GGUF absent (scripts/fetch-smollm2.sh)"
 else
   P=$(printf 'Q: What is the capital of Germany?\nA: Berlin\nQ: What is the capital of Italy?\nA: Rome\nQ: What is the capital of France?\nA:')
   expect_rc "SmolLM2 few-shot" 0 "$M" generate --model "$GGUF" --prompt "$P" --stop '\n' --max-new-tokens 8

@@ -5,19 +5,7 @@
 # annotation the layout lacks, --skip-bad with FILE:LINE messages, the eval
 # table in its three formats, and paraphrase generation with resume.
 set -u
-M=${MASKJIT:?MASKJIT must point at the built maskjit}
-SRC=${MJ_SOURCE_DIR:-.}
-DATA=${MJ_SHARED_DATA:-$SRC/../shared/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-expect_rc() {
-  local desc=$1 want=$2; shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err" </dev/null; local rc=$?
-  if [ "$rc" = "$want" ]; then ok "$desc"; else bad "$desc (exit $rc, want $want)"; sed 's/^/  | /' "$tmp/err" | head -20; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 Q=$SRC/examples/data/webqa_demo.jsonl
 
 expect_rc "run --help" 0 "$M" run --help
@@ -40,7 +28,7 @@ printf 'Paris.\nThe Beatles\n' | "$M" eval --lemmatize >"$tmp/lem"
 
 TOK=$DATA/tokenizers/llama3
 if [ ! -f "$TOK/tokenizer.json" ]; then
-  echo "SKIP: $TOK absent (model runs)"
+  skip "$TOK absent (model runs)"
   exit $fail
 fi
 "$M" make-model --arch llama --layers 2 --hidden 32 --intermediate 64 --heads 4 --kv-heads 2 \

@@ -6,19 +6,13 @@
 # (a write cut short) is dropped on resume; without --resume an existing
 # output is refused; another method cannot be appended to the same file.
 set -u
-M=${MASKJIT:?MASKJIT must point at the built maskjit}
-SRC=${MJ_SOURCE_DIR:-.}
-DATA=${MJ_SHARED_DATA:-$SRC/../shared/data}
-tmp=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
 
 TOK=$DATA/tokenizers/llama3
 if [ ! -f "$TOK/tokenizer.json" ]; then
-  echo "SKIP: $TOK absent (needs a tokenizer for the tiny model)"
+  skip "$TOK absent (needs a tokenizer for the tiny model)"
   exit 0
 fi
 "$M" make-model --arch llama --layers 2 --hidden 32 --intermediate 64 --heads 4 --kv-heads 2 \
@@ -87,7 +81,7 @@ assert len(set(t.column('uuid').to_pylist())) == 120
 assert set(t.column('method').to_pylist()) == {'ensemble-avg[0-2]'}
 " && ok "Feather export read by pyarrow" || bad "Feather export"
 else
-  echo "SKIP: pyarrow not importable (Feather check)"
+  skip "pyarrow not importable (Feather check)"
 fi
 [ $fail = 0 ] && echo "all run_resume checks passed"
 exit $fail

@@ -5,20 +5,8 @@
 # Llama 3 / Qwen3 when ../shared/data is present (and against HF `tokenizers`
 # when the Python package is installed), on the SmolLM2 GGUF when fetched.
 set -u
-M=${MASKJIT:?MASKJIT must point at the built maskjit}
-SRC=${MJ_SOURCE_DIR:-.}
-DATA=${MJ_SHARED_DATA:-$SRC/../shared/data}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fail=1; }
-# expect_rc DESC RC CMD...: run CMD with stdin from $tmp/in (stdout -> $tmp/out, stderr -> $tmp/err)
-expect_rc() {
-  local desc=$1 want=$2; shift 2
-  "$@" <"$tmp/in" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  if [ "$rc" = "$want" ]; then ok "$desc"; else bad "$desc (exit $rc, want $want)"; sed 's/^/  | /' "$tmp/err" | head -20; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.bash"
+EXPECT_STDIN=$tmp/in   # expect_rc feeds $tmp/in to each command
 # same DESC FILE TEXT: FILE holds exactly TEXT
 same() { if [ "$(cat "$2")" = "$3" ]; then ok "$1"; else bad "$1: got '$(head -c 300 "$2")' want '$3'"; fi; }
 
@@ -102,11 +90,11 @@ for line in open(sys.argv[2], encoding="utf-8").read().split("\n")[:-1]:
 PY
       cmp -s "$tmp/hf.$n" "$tmp/ids.$n" && ok "ids identical to HF tokenizers ($n)" || bad "ids differ from HF ($n)"
     else
-      echo "skip: python tokenizers not installed (HF comparison)"
+      skip "python tokenizers not installed (HF comparison)"
     fi
   done
 else
-  echo "skip: $DATA absent (Llama 3 / Qwen3 checks)"
+  skip "$DATA absent (Llama 3 / Qwen3 checks)"
 fi
 
 GGUF=$SRC/models/smollm2-135m-instruct/SmolLM2-135M-Instruct.Q4_1.gguf
@@ -116,6 +104,6 @@ if [ -f "$GGUF" ]; then
   same "SmolLM2 ids (BOS <|im_start|>)" "$tmp/out" "1 28120 905
 1 1 4093"
 else
-  echo "skip: no SmolLM2 GGUF (scripts/fetch-smollm2.sh)"
+  skip "no SmolLM2 GGUF (scripts/fetch-smollm2.sh)"
 fi
 exit $fail

@@ -12,7 +12,7 @@
 #include "compile.h"
 #include "fuse.h"
 #include "interp.h"
-#include "model_internal.h"
+#include "model.h"
 #include "support/testlib.h"
 
 #define MAXNEW 6

@@ -19,6 +19,7 @@
 #include "compile.h"
 #include "engine.h"
 #include "interp.h"
+#include "support/test_model.h"
 #include "support/testlib.h"
 
 #define STEPS 5
@@ -96,19 +97,6 @@ static void model_make(mj_model *m, mj_arch arch, int32_t D, int32_t H, int32_t 
             ly->k_norm = rnd(D, 0.2f, 1.0f);
         }
     }
-}
-
-static void model_release(mj_model *m) {
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        mj_layer *ly = &m->layers[l];
-        float *p[] = {ly->attn_norm, ly->ffn_norm, ly->wq, ly->wk, ly->wv, ly->wo, ly->w_gate,
-                      ly->w_up, ly->w_down, ly->bq, ly->bk, ly->bv, ly->q_norm, ly->k_norm};
-        for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
-    }
-    free(m->layers);
-    free(m->embed);
-    free(m->final_norm);
-    free(m->lm_head);
 }
 
 /* ---- rows: a prefix (seg -1) then segments, as a fusion layout ------------------- */
@@ -239,7 +227,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     int32_t V = m.cfg.vocab;
     mj_program *p = load_mask(mask);
     CHECK(p != NULL);
-    if (!p) { model_release(&m); return; }
+    if (!p) { mj_test_model_release(&m); return; }
     mj_mask_fns f = mj_interp_fns(p);
     rows R;
     rows_make(&R, p, H, V);
@@ -296,7 +284,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     free(got2);
     rows_free(&R);
     mj_program_free(p);
-    model_release(&m);
+    mj_test_model_release(&m);
 }
 
 int main(void) {
@@ -309,12 +297,12 @@ int main(void) {
         mj_engine *a = mj_engine_init(&m, MJ_DEVICE_AUTO, 1, err, sizeof err);
         CHECKF(a != NULL, "auto does not fall back to the CPU: %s", err);
         mj_engine_free(a);
-        model_release(&m);
+        mj_test_model_release(&m);
         mj_test_finish();
         SKIP_ALL("no usable GPU for the CUDA engine (%s)", err);
     }
     mj_engine_free(e);
-    model_release(&m);
+    mj_test_model_release(&m);
     const char *qv = getenv("MJ_TEST_QUICK");
     quick = qv && *qv == '1';
     const char *masks[] = {"fusion_seed", "causal", "fusion_shared_prefix", "alibi"};

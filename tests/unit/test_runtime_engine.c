@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "interp.h"
 #include "jit.h"
+#include "support/test_model.h"
 #include "support/testlib.h"
 #include "tokenizer.h"
 
@@ -81,19 +82,6 @@ static void model_make(mj_model *m, mj_arch arch, bool llama3, int32_t vocab) {
             ly->k_norm = rnd(D, 0.2f, 1.0f);
         }
     }
-}
-
-static void model_release(mj_model *m) {
-    for (int l = 0; l < m->cfg.n_layers; l++) {
-        mj_layer *ly = &m->layers[l];
-        float *p[] = {ly->attn_norm, ly->ffn_norm, ly->wq, ly->wk, ly->wv, ly->wo, ly->w_gate,
-                      ly->w_up, ly->w_down, ly->bq, ly->bk, ly->bv, ly->q_norm, ly->k_norm};
-        for (size_t i = 0; i < sizeof p / sizeof p[0]; i++) free(p[i]);
-    }
-    free(m->layers);
-    free(m->embed);
-    free(m->final_norm);
-    free(m->lm_head);
 }
 
 /* ---- the naive reference ----------------------------------------------------------- */
@@ -558,7 +546,7 @@ static void test_stop_strings(void) {
     free(ids);
     mj_program_free(p);
     mj_engine_free(e);
-    model_release(&m);
+    mj_test_model_release(&m);
     mj_tokenizer_free(tok);
 }
 
@@ -571,7 +559,7 @@ int main(void) {
         model_make(&m, archs[ai], ai == 0, 101);
         mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
         CHECKF(e != NULL, "engine: %s", err);
-        if (!e) { model_release(&m); continue; }
+        if (!e) { mj_test_model_release(&m); continue; }
         test_prefill_ref(e, &m, M_CAUSAL, "causal", NULL, 80, 0, 0);
         test_prefill_ref(e, &m, M_FUSION, "fusion", NULL, 75, 5, 3);
         test_prefill_ref(e, &m, M_EMPTY, "empty rows", NULL, 70, 6, 2);
@@ -599,7 +587,7 @@ int main(void) {
             test_generate(e, &m);
         }
         mj_engine_free(e);
-        model_release(&m);
+        mj_test_model_release(&m);
     }
     /* CUDA where it cannot open is an error with a message; AUTO falls back */
     mj_model m;
@@ -611,7 +599,7 @@ int main(void) {
     e = mj_engine_init(&m, MJ_DEVICE_AUTO, 1, err, sizeof err);
     CHECKF(e != NULL, "auto: %s", err);
     mj_engine_free(e);
-    model_release(&m);
+    mj_test_model_release(&m);
     test_stop_strings();
     return mj_test_finish();
 }

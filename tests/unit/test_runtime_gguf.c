@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "model_internal.h"
+#include "gguf.h"
+#include "model.h"
 #include "support/gguf_writer.h"
 #include "support/testlib.h"
 

@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "model_internal.h"
+#include "gguf.h"
+#include "model.h"
 #include "safetensors.h"
 #include "support/testlib.h"
 
