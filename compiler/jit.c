@@ -133,6 +133,10 @@ static LLVMModuleRef module_build(LLVMContextRef ctx, LLVMTargetMachineRef tm,
     return m;
 }
 
+const char *mj_jit_backend(void) {
+    return "llvm";
+}
+
 char *mj_jit_emit_ir(const mj_program *p, mj_diags *diags) {
     if (!p || !p->mask) {
         mj_diag_add_file(diags, MJ_SEV_ERROR, prog_path(p), "LLVM JIT: no program");
