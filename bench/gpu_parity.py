@@ -2,14 +2,19 @@
 """gpu_parity.py — the HF transformers side of maskjit's model-level GPU checks
 (bench/gpu_bench.sh runs it with bench/gpu_forward on the same machine).
 
-  make    --arch llama3b|qwen25 --out DIR [--seed S]
+  make    --arch llama3b|qwen25 --out DIR [--seed S] [--init maskjit|hf]
           a random-weight HF model of the Llama-3.2-3B (28 layers, hidden 3072,
           24/8 heads, intermediate 8192, vocab 128256, llama3 RoPE, tied) or
           Qwen2.5-1.5B shape (28 layers, hidden 1536, 12/2 heads, 8960, vocab
-          151936, q/k/v bias, tied), saved as bf16 safetensors.  Weights as
-          maskjit make-model draws them: linear N(0, 1/fan_in), embeddings
-          N(0, 1/hidden), norms 1 + 0.1 N, final norm 2 + 0.2 N, biases 0.1 N
-          (peaked attention, logits of std ~2: greedy choices are separated).
+          151936, q/k/v bias, tied), saved as bf16 safetensors.
+          --init maskjit (default): weights as maskjit make-model draws them:
+          linear N(0, 1/fan_in), embeddings N(0, 1/hidden), norms 1 + 0.1 N,
+          final norm 2 + 0.2 N, biases 0.1 N (peaked attention, logits of std
+          ~2: greedy choices are separated).
+          --init hf: the model transformers itself initialises:
+          AutoModelForCausalLM.from_config under torch.manual_seed(S), its own
+          _init_weights (linear and embeddings N(0, initializer_range = 0.02),
+          biases 0, norms 1), in f32 on the GPU, then cast to bf16.
   prompts --out DIR --vocab V [--seed S]
           parity.bin (2048 random ids) and e2e.bin (64 rows of 5 x 250 ids).
   hf      --model DIR --data DIR --maskjit DIR [--decode] [--e2e] [--json F]
@@ -17,7 +22,11 @@
           explicit 4-D mask: argmax after every prompt token (lm_head in f32 on
           HF's bf16 final hidden state, and HF's own bf16 logits), an f32 copy
           of the model as a reference for both, 16 greedy tokens with a KV
-          cache; compared with maskjit's files.  --decode: HF generate, batch 1,
+          cache; compared with maskjit's files.  --floors: how far bf16
+          implementations of the same model are from each other: top-1 over
+          the prompt with each SDPA backend (math, efficient, cuDNN, flash —
+          those that take the 4-D mask) and eager attention, against HF's
+          default, the f32 forward and maskjit.  --decode: HF generate, batch 1,
           same prompt.  --e2e: the 64 questions with a KV cache + 4-D mask
           (batches of 16), and the seed's method (no cache, the whole sequence
           recomputed per new token) on 4 questions.
@@ -34,6 +43,7 @@ import numpy as np
 import torch
 
 SEGS = 5
+DEVICE = os.environ.get("MJ_PARITY_DEVICE", "cuda")   # "cpu": a local dry run of this script on tiny configs
 
 
 def fusion_mask(n, seg, prompt_len, dtype, device, batch=1):
@@ -48,25 +58,68 @@ def fusion_mask(n, seg, prompt_len, dtype, device, batch=1):
     return m[None, None].expand(batch, 1, n, n)
 
 
+def weight_stats(model):
+    """Mean/std of a few tensors: shows which initialisation a model got."""
+    out = {}
+    for name, p in model.named_parameters():
+        if any(name.endswith(k) for k in ("embed_tokens.weight", "layers.0.self_attn.q_proj.weight",
+                                          "layers.0.self_attn.q_proj.bias", "layers.0.mlp.down_proj.weight",
+                                          "layers.0.input_layernorm.weight", "model.norm.weight")):
+            t = p.detach().float()
+            out[name] = [round(float(t.mean()), 5), round(float(t.std()), 5)]
+    return out
+
+
+def make_hf_init(cfg, seed):
+    """The model as transformers initialises it (from_config + _init_weights),
+    in f32 on the GPU under torch.manual_seed(seed), cast to bf16.  Returns
+    (model, how): how says whether from_config alone initialised the weights
+    (checked on a projection's std against initializer_range)."""
+    from transformers import AutoModelForCausalLM
+    torch.manual_seed(seed)
+    with torch.device(DEVICE):
+        model = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32)
+    std = float(model.model.layers[0].self_attn.q_proj.weight.float().std())
+    how = "from_config"
+    if abs(std / cfg.initializer_range - 1) > 0.1:   # weights left uninitialised: run HF's init explicitly
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            model.apply(model._init_weights)
+        how = f"from_config + apply(_init_weights) (q_proj std was {std:.4g})"
+    model.tie_weights()
+    return model.to(torch.bfloat16), how
+
+
 def cmd_make(a):
     from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config
     if a.arch == "llama3b":
-        cfg = LlamaConfig(vocab_size=128256, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
-                          num_attention_heads=24, num_key_value_heads=8, head_dim=128,
-                          max_position_embeddings=131072, rms_norm_eps=1e-5, rope_theta=500000.0,
-                          rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
-                                        "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
-                          tie_word_embeddings=True, bos_token_id=128000, eos_token_id=128001)
+        cls, kw = LlamaConfig, dict(vocab_size=128256, hidden_size=3072, intermediate_size=8192, num_hidden_layers=28,
+                                    num_attention_heads=24, num_key_value_heads=8, head_dim=128,
+                                    max_position_embeddings=131072, rms_norm_eps=1e-5, rope_theta=500000.0,
+                                    rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                                  "high_freq_factor": 4.0, "original_max_position_embeddings": 8192},
+                                    tie_word_embeddings=True, bos_token_id=128000, eos_token_id=128001)
     else:
-        cfg = Qwen2Config(vocab_size=151936, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
-                          num_attention_heads=12, num_key_value_heads=2, max_position_embeddings=32768,
-                          rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True,
-                          use_sliding_window=False, bos_token_id=151643, eos_token_id=151643)
-    torch.manual_seed(a.seed)
+        cls, kw = Qwen2Config, dict(vocab_size=151936, hidden_size=1536, intermediate_size=8960, num_hidden_layers=28,
+                                    num_attention_heads=12, num_key_value_heads=2, max_position_embeddings=32768,
+                                    rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True,
+                                    use_sliding_window=False, bos_token_id=151643, eos_token_id=151643)
+    if os.environ.get("MJ_PARITY_TINY"):   # a local dry run: the same architecture, 2 small layers
+        kw.update(num_hidden_layers=2, hidden_size=256, intermediate_size=512, num_attention_heads=4,
+                  num_key_value_heads=2, vocab_size=4096)
+    cfg = cls(**kw)
     t0 = time.time()
+    if a.init == "hf":
+        model, how = make_hf_init(cfg, a.seed)
+        model.save_pretrained(a.out, safe_serialization=True)
+        print(json.dumps({"what": "make", "arch": a.arch, "init": "hf", "how": how, "out": a.out,
+                          "seconds": round(time.time() - t0, 2), "params": sum(p.numel() for p in model.parameters()),
+                          "initializer_range": cfg.initializer_range, "stats": weight_stats(model)}), flush=True)
+        return
+    torch.manual_seed(a.seed)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(cfg, dtype=torch.bfloat16)
-    model = model.to_empty(device="cuda")
+    model = model.to_empty(device=DEVICE)
     model.tie_weights()
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -81,8 +134,9 @@ def cmd_make(a):
                 fan_in = p.shape[1]
                 p.copy_(torch.randn_like(p, dtype=torch.float32) / math.sqrt(fan_in))
     model.save_pretrained(a.out, safe_serialization=True)
-    print(json.dumps({"what": "make", "arch": a.arch, "out": a.out, "seconds": round(time.time() - t0, 2),
-                      "params": sum(p.numel() for p in model.parameters())}), flush=True)
+    print(json.dumps({"what": "make", "arch": a.arch, "init": "maskjit", "out": a.out,
+                      "seconds": round(time.time() - t0, 2), "params": sum(p.numel() for p in model.parameters()),
+                      "stats": weight_stats(model)}), flush=True)
 
 
 def cmd_prompts(a):
@@ -195,25 +249,65 @@ def greedy_recompute(model, ids, seg, n_new):
     return torch.stack(out, 1).cpu().numpy()
 
 
+def common_prefix(x, y):
+    x, y = list(x), list(y)
+    return next((i for i, (u, v) in enumerate(zip(x, y)) if u != v), min(len(x), len(y)))
+
+
+@torch.no_grad()
+def floor_variants(model, ids, mask, seg):
+    """Top-1 over the prompt (f32 head on the bf16 state, as for HF's default)
+    and 16 greedy tokens with each SDPA backend forced, and with eager
+    attention.  Returns {name: (top1, greedy)} or {name: error text} where a
+    backend refuses the 4-D mask."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    out = {}
+    for name, be in (("sdpa_math", SDPBackend.MATH), ("sdpa_efficient", SDPBackend.EFFICIENT_ATTENTION),
+                     ("sdpa_cudnn", SDPBackend.CUDNN_ATTENTION), ("sdpa_flash", SDPBackend.FLASH_ATTENTION)):
+        try:
+            with sdpa_kernel([be]):
+                t = prompt_top1(model, ids, mask)[0]
+                g = greedy_cached(model, ids, seg, 16)[0]
+            out[name] = (t, g)
+        except Exception as exc:   # a backend that does not take this mask / dtype
+            out[name] = f"{type(exc).__name__}: {str(exc)[:160]}"
+    try:
+        model.set_attn_implementation("eager")
+        out["eager"] = (prompt_top1(model, ids, mask)[0], greedy_cached(model, ids, seg, 16)[0])
+    except Exception as exc:
+        out["eager"] = f"{type(exc).__name__}: {str(exc)[:160]}"
+    finally:
+        try:
+            model.set_attn_implementation("sdpa")
+        except Exception:
+            model.config._attn_implementation = "sdpa"
+    return out
+
+
+def sync():
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
 def sync_time(fn):
-    torch.cuda.synchronize()
+    sync()
     t0 = time.time()
     r = fn()
-    torch.cuda.synchronize()
+    sync()
     return r, time.time() - t0
 
 
 def cmd_hf(a):
     from transformers import AutoModelForCausalLM
-    res = {"card": torch.cuda.get_device_name(0), "model": a.model}
+    res = {"card": torch.cuda.get_device_name(0) if DEVICE == "cuda" else DEVICE, "model": a.model}
     t0 = time.time()
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.bfloat16, attn_implementation="sdpa").cuda().eval()
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.bfloat16, attn_implementation="sdpa").to(DEVICE).eval()
     res["hf_load_s"] = round(time.time() - t0, 2)
     ids_np = read_parity(a.data)
     n = len(ids_np)
     seg = [i * SEGS // n for i in range(n)]
-    ids = torch.as_tensor(ids_np, dtype=torch.long, device="cuda")[None]
-    mask = fusion_mask(n, seg, n, torch.bfloat16, "cuda")
+    ids = torch.as_tensor(ids_np, dtype=torch.long, device=DEVICE)[None]
+    mask = fusion_mask(n, seg, n, torch.bfloat16, DEVICE)
     (t32, t16, p0_hf, last_hf), dt = sync_time(lambda: prompt_top1(model, ids, mask))
     hf_margin = prompt_top1.margins
     c32, _, _, last_hf_causal = prompt_top1(model, ids, None)
@@ -246,6 +340,10 @@ def cmd_hf(a):
     if v is not None and w is not None:
         res["maskjit_causal_prefill_vs_decode_last_rel_err"] = rel_err(v, w)
     res["hf_last_logit_std"] = float(last_hf.std())
+    res["hf_margin_median"] = float(np.median(hf_margin))
+    res["hf_margin_frac_lt_0.05"] = float((hf_margin < 0.05).mean())
+    res["hf_top1_fusion_vs_causal"] = float((t32 == c32).mean())   # how much the mask moves the argmax
+    res["hf_top1_equals_input_token"] = float((t32 == ids_np).mean())
     mj_top1 = mj_top1 if mj_top1 is not None else np.zeros(n, dtype=np.int32)
     greedy = greedy_cached(model, ids, seg, 16)[0]
     with open(os.path.join(a.maskjit, "greedy.txt")) as f:
@@ -270,7 +368,7 @@ def cmd_hf(a):
         e2e, seg_len = read_e2e(a.data)
         rows, m = e2e.shape
         eseg = [i // seg_len for i in range(m)]
-        E = torch.as_tensor(e2e, dtype=torch.long, device="cuda")
+        E = torch.as_tensor(e2e, dtype=torch.long, device=DEVICE)
         greedy_cached(model, E[:2], eseg, 2)   # warm-up
         def all_cached():
             return np.concatenate([greedy_cached(model, E[i:i + 16], eseg, 10) for i in range(0, rows, 16)])
@@ -288,21 +386,43 @@ def cmd_hf(a):
             res["e2e_first_token_agree"] = float((mj[:, 0] == toks[:, 0]).mean())
         print(json.dumps({"what": "hf_e2e", "cache_s": res["e2e_hf_cache_s"], "seed_s_per_q": res["e2e_seed_s_per_q"]}),
               flush=True)
+    floors = floor_variants(model, ids, mask, seg) if a.floors else {}
     # f32 reference: how far bf16 itself is from it (HF's and maskjit's)
+    ref = None
     try:
         del mask
-        torch.cuda.empty_cache()
+        if DEVICE == "cuda":
+            torch.cuda.empty_cache()
         model32 = model.float()
-        mask32 = fusion_mask(n, seg, n, torch.float32, "cuda")
+        mask32 = fusion_mask(n, seg, n, torch.float32, DEVICE)
         with torch.no_grad():
             h = model32.model(input_ids=ids, attention_mask=mask32).last_hidden_state[0]
             ref = torch.cat([(h[i:i + 512] @ model32.lm_head.weight.t()).argmax(-1) for i in range(0, n, 512)])
         ref = ref.cpu().numpy()
         res["f32ref_vs_hf_bf16"] = float((t32 == ref).mean())
         res["f32ref_vs_maskjit"] = float((mj_top1 == ref).mean())
+        g32 = greedy_cached(model32, ids, seg, 16)[0]
+        res["greedy_hf_f32"] = g32.tolist()
+        res["greedy_common_prefix_hf_f32_vs_hf_bf16"] = common_prefix(g32, greedy)
+        res["greedy_common_prefix_hf_f32_vs_maskjit"] = common_prefix(g32, mj_greedy)
         del model32
     except Exception as exc:   # memory: report and go on
         res["f32ref_error"] = str(exc)[:200]
+    if floors:
+        fl = res["floors"] = {}
+        for name, v in floors.items():
+            if isinstance(v, str):
+                fl[name] = {"error": v}
+                continue
+            t, g = v
+            fl[name] = {"top1_vs_hf_default": float((t == t32).mean()), "top1_vs_maskjit": float((t == mj_top1).mean()),
+                        "greedy_prefix_vs_hf_default": common_prefix(g, greedy),
+                        "greedy_prefix_vs_maskjit": common_prefix(g, mj_greedy), "greedy": g.tolist()}
+            if ref is not None:
+                fl[name]["top1_vs_f32"] = float((t == ref).mean())
+        ok = [k for k, v in floors.items() if not isinstance(v, str)]
+        fl["pairwise_top1"] = {f"{x}|{y}": float((floors[x][0] == floors[y][0]).mean())
+                               for i, x in enumerate(ok) for y in ok[i + 1:]}
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)
@@ -316,6 +436,7 @@ def main():
     m.add_argument("--arch", choices=["llama3b", "qwen25"], required=True)
     m.add_argument("--out", required=True)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--init", choices=["maskjit", "hf"], default="maskjit")
     p = sub.add_parser("prompts")
     p.add_argument("--out", required=True)
     p.add_argument("--vocab", type=int, required=True)
@@ -326,6 +447,7 @@ def main():
     h.add_argument("--maskjit", required=True)
     h.add_argument("--decode", action="store_true")
     h.add_argument("--e2e", action="store_true")
+    h.add_argument("--floors", action="store_true")
     h.add_argument("--json")
     a = ap.parse_args()
     {"make": cmd_make, "prompts": cmd_prompts, "hf": cmd_hf}[a.cmd](a)
