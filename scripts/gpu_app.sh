@@ -10,7 +10,7 @@
 #             libraries from DEV/include + DEV/lib, BLAS portable unless OpenBLAS
 #             is installed; sets MASKJIT
 #   smoke     a small random model (maskjit make-model): generate and one run per
-#             method on 40 questions, --device cuda and --device cpu, predictions compared
+#             method on 16 questions, --device cuda and --device cpu, predictions compared
 #   generate  maskjit generate on $MODEL (--device $DEVICE), plain and with the seed
 #             fusion mask over --split paraphrases
 #   fusion    maskjit run on DEV/data/q400.jsonl (first $LIMIT questions, default
@@ -81,7 +81,7 @@ step_smoke() {
   "$MASKJIT" make-model --arch llama --layers 4 --hidden 256 --intermediate 512 --heads 4 --kv-heads 2 --head-dim 64 \
     --vocab 128256 --seed 3 --bos 128000 --eos 128001 --tokenizer "$d/tok" --out "$d/model" > "$d/make.log" 2>&1 \
     || { echo "smoke: make-model failed"; tail -5 "$d/make.log"; return 1; }
-  head -40 "$DEV/data/q400.jsonl" > "$d/q40.jsonl"
+  head -16 "$DEV/data/q400.jsonl" > "$d/q40.jsonl"
   for dev in cuda cpu; do
     "$MASKJIT" generate --model "$d/model" --device $dev --max-new-tokens 8 --prompt $'Q: a b c\nA:' \
       > "$d/gen_$dev.txt" 2> "$d/gen_$dev.log"; echo "smoke: generate $dev rc $? $(tr '\n' ' ' < "$d/gen_$dev.txt" | head -c 100)"
