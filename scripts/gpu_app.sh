@@ -7,8 +7,8 @@
 # usage: scripts/gpu_app.sh DEV OUT STEP...
 #   build     cmake + build the CLI in $BUILD (default /tmp/mjapp-build):
 #             MJ_WITH_LLVM auto (OFF without LLVM 19), parser from DEV/generated,
-#             libraries from DEV/include + DEV/lib, BLAS portable unless OpenBLAS
-#             is installed; sets MASKJIT
+#             libraries from DEV/include + DEV/lib (OpenBLAS: the machine's);
+#             sets MASKJIT
 #   smoke     a small random model (maskjit make-model): generate and one run per
 #             method on 16 questions, --device cuda and --device cpu, predictions compared
 #   generate  maskjit generate on $MODEL (--device $DEVICE), plain and with the seed
