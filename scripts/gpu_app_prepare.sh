@@ -50,6 +50,9 @@ if [ -n "$MODEL" ]; then
   mv "$MODEL_DIR/a/part.ab" "$MODEL_DIR/b/"
   (cd "$(dirname "$MODEL")" && sha256sum "$(basename "$MODEL")") | tee "$MODEL_DIR/a/model.sha256" > "$MODEL_DIR/b/model.sha256"
 fi
-grep -qx "/$DEV/" .git/info/exclude 2>/dev/null || grep -qx "/$DEV/" .gitignore || echo "/$DEV/" >> .gitignore
+# keep DEV out of git (.gitignore already names .gpuapp; another name goes to info/exclude)
+if ! git check-ignore -q "$DEV" 2>/dev/null; then
+  ex=$(git rev-parse --git-path info/exclude 2>/dev/null) && echo "/$DEV/" >> "$ex"
+fi
 du -sh "$DEV" ${MODEL_DIR:+"$MODEL_DIR"/a "$MODEL_DIR"/b}
 echo "gpu_app_prepare: $DEV is ready to carry"
