@@ -9,7 +9,16 @@
 # generate, and 64 questions of 5 x 250 tokens (10 new tokens) against
 # transformers with a KV cache + 4-D mask and the seed's recompute method.
 # usage: bench/gpu_bench.sh GEN_DIR DEV_DIR OUT_DIR [steps...]
-#   steps: unit llama qwen (default: all)
+#   steps: unit llama qwen (default: all); also
+#     decode  Llama-3B shape: parity + the decode configurations of
+#             gpu_forward (no e2e) with HF's parity and generate peers
+#             (BENCH_DECODE_WHAT="decode": no parity; BENCH_HF=0: no HF;
+#             BENCH_EXTRA: see below)
+#     attn    the decode attention: test_runtime_cuda_attn, attn_bench decode
+#             by default, with a 3-stage K/V ring (MJ_ATTN_DECODE_STAGES=3) and
+#             with H4's splits for 2 CTAs per SM (MJ_ATTN_DECODE_CTAS=2)
+#             (built by scripts/gpu_tests.sh); attnpeers: the same plus
+#             bench/attn_bench.py's Flex/SDPA peers
 # Logs and JSON under OUT_DIR; the last lines are a summary.
 set -uo pipefail
 GEN=${1:?GEN_DIR}
@@ -47,16 +56,46 @@ for s in $steps; do
       done
     fi
     echo "attention for the rest: ${MJ_CUDA_ATTN:-auto}" ;;
-  llama|qwen)
-    arch=$([ $s = llama ] && echo llama3b || echo qwen25)
-    vocab=$([ $s = llama ] && echo 128256 || echo 151936)
-    what=$([ $s = llama ] && echo "parity decode e2e" || echo "parity")
-    hfx=$([ $s = llama ] && echo "--decode --e2e" || echo "")
+  attn|attnpeers)
+    AB=/tmp/mj-gpu-build
+    bash scripts/gpu_tests.sh "$GEN" "$AB" > "$OUT/attn_build.log" 2>&1 || { tail -20 "$OUT/attn_build.log"; continue; }
+    timeout 200 "$AB/test_runtime_cuda_attn" > "$OUT/attn_test.log" 2>&1
+    echo "attn test: rc=$? $(grep -E 'worst' "$OUT/attn_test.log" | head -1) $(tail -1 "$OUT/attn_test.log")"
+    grep -E "CHECK failed" "$OUT/attn_test.log" | head -5
+    for v in default stages3 ctas2; do
+      e=$(case $v in stages3) echo MJ_ATTN_DECODE_STAGES=3 ;; ctas2) echo MJ_ATTN_DECODE_CTAS=2 ;;
+          *) echo MJ_ATTN_DECODE_STAGES= ;; esac)
+      env $e timeout 100 "$AB/attn_bench" examples/fusion_seed.mask decode 30 > "$OUT/attn_decode_$v.jsonl"
+      echo "attn_bench decode $v (B N run_ms GB/s):"
+      python3 -c "
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r.get('mode')!='decode': continue
+    gb=2*r['B']*r['N']*r['HKV']*r['D']*2/(r['run_ms']*1e-3)/1e9
+    print('  ', r['B'], r['N'], r['run_ms'], round(gb))" "$OUT/attn_decode_$v.jsonl"
+    done
+    if [ $s = attnpeers ]; then
+      timeout 300 python3 bench/attn_bench.py --maskjit "$OUT/attn_decode_default.jsonl" \
+        --json "$OUT/attn_peers.json" > "$OUT/attn_table.md" 2>> "$OUT/attn_peers.err"
+      sed -n '/decode shape/,$p' "$OUT/attn_table.md"
+    fi ;;
+  llama|qwen|decode)
+    arch=$([ $s = qwen ] && echo qwen25 || echo llama3b)
+    vocab=$([ $s = qwen ] && echo 151936 || echo 128256)
+    what=$(case $s in llama) echo "parity decode e2e" ;; decode) echo "${BENCH_DECODE_WHAT:-parity decode}" ;;
+           *) echo parity ;; esac)
+    hfx=$(case $s in llama) echo "--decode --e2e" ;; decode) echo "--decode" ;; *) echo "" ;; esac)
     mkdir -p "$R/$s"
     timeout 240 python3 bench/gpu_parity.py make --arch $arch --out "$M/$s" 2>&1 | tail -3
     python3 bench/gpu_parity.py prompts --out "$D/$s" --vocab $vocab | tail -1
     timeout 240 "$B/gpu_forward" "$M/$s" "$D/$s" "$R/$s" $what 2>&1 | tee "$OUT/${s}_maskjit.jsonl"
-    timeout 300 python3 bench/gpu_parity.py hf --model "$M/$s" --data "$D/$s" --maskjit "$R/$s" $hfx \
+    # BENCH_EXTRA="NAME=VALUE ...": the default decode configuration once more under
+    # engine-open switches (e.g. MJ_CUDA_GEMV_UNROLL=8), in a process of its own
+    [ $s = decode ] && [ -n "${BENCH_EXTRA:-}" ] && env $BENCH_EXTRA MJ_BENCH_DECODE=0 timeout 120 \
+      "$B/gpu_forward" "$M/$s" "$D/$s" "$R/$s" decode 2>&1 | sed "s/\"config\": \"/&[$BENCH_EXTRA] /" \
+      | tee -a "$OUT/${s}_maskjit.jsonl"
+    [ "${BENCH_HF:-1}" = 0 ] || timeout 300 python3 bench/gpu_parity.py hf --model "$M/$s" --data "$D/$s" --maskjit "$R/$s" $hfx \
       --json "$OUT/${s}_hf.json" 2>&1 | grep -v Warning | tail -6
     rm -rf "$M/$s" ;;
   esac

@@ -12,8 +12,10 @@
  *   parity  prefill of the prompt: argmax and top-2 margin after every token
  *           (OUT/<tag>top1.bin: int32 top1[n], f32 margin[n]), then 16 greedy
  *           tokens (OUT/greedy.txt)
- *   decode  batch 1, the parity prompt, 256 greedy steps timed; with graphs
- *           and the skinny kernels, without graphs, with cuBLASLt only
+ *   decode  batch 1, the parity prompt, 256 greedy steps timed, for each
+ *           engine configuration of decode_cfg (MJ_BENCH_DECODE=0,3 picks
+ *           rows): the default, its switches one by one, H11's default,
+ *           eager, cuBLASLt only
  *   e2e     every e2e row: prefill then 10 greedy tokens, all rows in one
  *           batch and in batches of 16 (OUT/e2e_tokens.txt)
  * Prints one JSON object per measurement on stdout. */
@@ -208,6 +210,11 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
     if (rc == 0 && mj_cuda_seqs_bench(s, 50, &g_ms, &v_ms, &v_gbs) == 0)
         printf("{\"what\": \"decode_gpu_time\", \"config\": \"%s\", \"graph_step_ms\": %.4f, "
                "\"gemv_pass_ms\": %.4f, \"gemv_GBps\": %.1f}\n", label, g_ms, v_ms, v_gbs);
+    double pms[MJ_CUDA_PRODUCTS], pgb[MJ_CUDA_PRODUCTS];
+    if (rc == 0 && mj_cuda_seqs_bench_products(s, 20, pms, pgb) == 0)
+        printf("{\"what\": \"decode_products\", \"config\": \"%s\", \"ms\": [%.4f, %.4f, %.4f, %.4f, %.4f], "
+               "\"GBps\": [%.0f, %.0f, %.0f, %.0f, %.0f]}\n", label, pms[0], pms[1], pms[2], pms[3], pms[4],
+               pgb[0], pgb[1], pgb[2], pgb[3], pgb[4]);
     if (rc != 0) fprintf(stderr, "decode: %s\n", mj_seqs_error(s));
     else
         printf("{\"what\": \"decode\", \"config\": \"%s\", \"prompt\": %d, \"steps\": %d, \"seconds\": %.4f, "
@@ -223,24 +230,64 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
     return rc;
 }
 
-static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
-    struct { const char *g, *sk, *fuse, *pdl, *label; } cfg[] = {
-        {"1", "1", "1", "1", "graphs+skinny+pdl"}, {"1", "1", "1", "0", "graphs+skinny"},
-        {"1", "1", "0", "0", "graphs+skinny, norms unfused"}, {"0", "1", "1", "1", "eager+skinny+pdl"},
-        {"0", "0", "1", "0", "eager+cublasLt"}};
-    int rc = 0;
-    for (size_t i = 0; i < sizeof cfg / sizeof cfg[0]; i++) {
-        setenv("MJ_CUDA_GRAPHS", cfg[i].g, 1);
-        setenv("MJ_CUDA_SKINNY", cfg[i].sk, 1);
-        setenv("MJ_CUDA_FUSE_NORM", cfg[i].fuse, 1);
-        setenv("MJ_CUDA_PDL", cfg[i].pdl, 1);
-        rc |= decode_run(c, tok, n, 256, cfg[i].label);
-        if (i == 0) rc |= decode_run(c, tok, 128, 256, "graphs+skinny+pdl, 128-token prompt");
+/* Decode configurations: a label and the engine switches it sets (every
+ * MJ_CUDA_* / MJ_ATTN_* switch named in any row is unset for the others). */
+static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
+    {"warm-up (default)", "", 0},
+    {"default (graphs+skinny+pdl, fused rope, K-split o/down, norm rows in smem, attention pdl)", "", 0},
+    {"norm per warp", "MJ_CUDA_NORM_SMEM=0", 0},
+    {"no K-split", "MJ_CUDA_KSPLIT=0", 0},
+    {"rope unfused", "MJ_CUDA_FUSE_ROPE=0", 0},
+    {"attention without pdl", "MJ_CUDA_ATTN_PDL=0", 0},
+    {"attention 3-stage K/V pipeline", "MJ_ATTN_DECODE_STAGES=3", 0},
+    {"attention splits for 2 CTAs/SM (H4)", "MJ_ATTN_DECODE_CTAS=2", 0},
+    {"H11 path (no K-split, rope kernel, norm per warp, attention without pdl, H4 splits)",
+     "MJ_CUDA_KSPLIT=0 MJ_CUDA_FUSE_ROPE=0 MJ_CUDA_NORM_SMEM=0 MJ_CUDA_ATTN_PDL=0 MJ_ATTN_DECODE_CTAS=2", 0},
+    {"graphs+skinny, no pdl", "MJ_CUDA_PDL=0", 0},
+    {"graphs+skinny, norms unfused", "MJ_CUDA_FUSE_NORM=0", 0},
+    {"eager+skinny+pdl", "MJ_CUDA_GRAPHS=0", 0},
+    {"eager+cublasLt", "MJ_CUDA_GRAPHS=0 MJ_CUDA_SKINNY=0 MJ_CUDA_PDL=0", 0},
+    {"default, 128-token prompt", "", 128},
+};
+static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
+                                          "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
+                                          "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
+                                          "MJ_CUDA_SKINNY"};
+
+/* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
+static void set_decode_env(const char *env) {
+    for (size_t i = 0; i < sizeof decode_vars / sizeof decode_vars[0]; i++) unsetenv(decode_vars[i]);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", env);
+    for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(w, '=');
+        if (!eq) continue;
+        *eq = '\0';
+        setenv(w, eq + 1, 1);
     }
-    unsetenv("MJ_CUDA_GRAPHS");
-    unsetenv("MJ_CUDA_SKINNY");
-    unsetenv("MJ_CUDA_FUSE_NORM");
-    unsetenv("MJ_CUDA_PDL");
+}
+
+/* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index). */
+static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
+    const char *pick = getenv("MJ_BENCH_DECODE");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++) {
+        if (pick && *pick) {
+            char key[16];
+            snprintf(key, sizeof key, "%zu", i);
+            bool found = false;
+            for (const char *p = pick; *p;) {
+                size_t len = strcspn(p, ",");
+                if (len == strlen(key) && !strncmp(p, key, len)) found = true;
+                p += len + (p[len] == ',');
+            }
+            if (!found) continue;
+        }
+        set_decode_env(decode_cfg[i].env);
+        int32_t len = decode_cfg[i].prompt > 0 && decode_cfg[i].prompt < n ? decode_cfg[i].prompt : n;
+        rc |= decode_run(c, tok, len, 256, decode_cfg[i].label);
+    }
+    set_decode_env("");
     return rc;
 }
 

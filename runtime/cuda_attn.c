@@ -29,6 +29,7 @@ struct mj_attn {
     size_t ws_cap;
     mj_attn_params prm;        /* the last plan */
     bool planned, decode;
+    bool pdl;                  /* decode kernels as programmatic dependent launches (mj_attn_set_pdl) */
     int max_q, total_q;
     int64_t total_pairs;       /* (query tile, key block, head group) triples of the plan */
     char err[768];
@@ -56,7 +57,8 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
 /* Tuning switches (environment): MJ_ATTN_QTILE=128 (128-row prefill tiles;
  * default 64: on an H100, 15-20% faster up to 8k tokens, 3% slower at 32k),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
- * blocks evaluate the mask in the attention kernel instead of bitmasks). */
+ * blocks evaluate the mask in the attention kernel instead of bitmasks);
+ * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS (below). */
 static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
@@ -67,6 +69,14 @@ static bool env_flag(const char *name) {
 }
 static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA"); }
 
+/* MJ_ATTN_DECODE_STAGES=3: the decode kernel's K/V ring with two blocks in
+ * flight; default 2 (one, as H4: 3 was within noise standalone and slower
+ * inside the forward pass, whose GEMV blocks share the SMs). */
+static int env_decode_stages(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_STAGES");
+    return v && atoi(v) == 3 ? 3 : 2;
+}
+
 /* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
 static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
@@ -74,7 +84,7 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
     if (k == K_PREFILL)
         snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s", head_dim, qtile,
                  env_no_wgmma() ? " MJ_NO_WGMMA=1" : "");
-    else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d", head_dim);
+    else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d", head_dim, env_decode_stages());
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
     o.arch = arch;
@@ -294,6 +304,14 @@ static int launch_mask_work(mj_attn *a, int max_sblocks) {
     return 0;
 }
 
+/* Decode CTAs per SM the split heuristic aims at: 1 (fewer, longer splits:
+ * on an H100 1.03-1.09x faster than H4's 2 at B <= 8, N = 2048, within 2%
+ * elsewhere); MJ_ATTN_DECODE_CTAS=1..3 overrides. */
+static int64_t decode_ctas_per_sm(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_CTAS");
+    return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
+}
+
 /* Shape parameters of the plan that the layout depends on. */
 static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) {
     mj_attn_params *P = &a->prm;
@@ -329,9 +347,9 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     P->heads_per_chunk = hpc < 1 ? 1 : hpc > G ? G : hpc;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
     int64_t ctas = (int64_t)b->n_rows * b->n_kv_heads * chunks;
-    /* about one wave of resident CTAs (2 per SM): splits beyond a wave only add a tail */
-    int64_t want = 2 * mj_cu_sm_count(a->cu) / ctas;
-    int64_t min_splits = (P->max_kblocks + 1023) / 1024;    /* MAXB in attn_decode.cu.in */
+    /* about one wave of resident CTAs: splits beyond a wave only add a tail */
+    int64_t want = decode_ctas_per_sm() * mj_cu_sm_count(a->cu) / ctas;
+    int64_t min_splits = (P->max_kblocks + 255) / 256;    /* MAXB in attn_decode.cu.in */
     if (want > P->max_kblocks) want = P->max_kblocks;
     if (want < min_splits) want = min_splits;
     if (want > 65535) want = 65535;
@@ -384,6 +402,14 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     return 0;
 }
 
+/* A decode kernel on the current stream, as a programmatic dependent launch
+ * with mj_attn_set_pdl (the decode kernels wait for their predecessor). */
+static int decode_launch(mj_attn *a, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                         unsigned smem, void **args) {
+    if (a->pdl) return mj_cu_launch_pdl(a->cu, mj_cu_get_stream(a->cu), fn, gx, gy, gz, block, smem, args);
+    return mj_cu_launch(a->cu, fn, gx, gy, gz, block, smem, args);
+}
+
 int mj_attn_run(mj_attn *a) {
     if (!a->planned) return fail(a, "mj_attn_run without a plan");
     mj_attn_params *P = &a->prm;
@@ -396,15 +422,17 @@ int mj_attn_run(mj_attn *a) {
     }
     int G = P->n_heads / P->n_kv_heads;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
-    if (mj_cu_launch(a->cu, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
-                     (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
+    if (decode_launch(a, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
+                      (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
         return cu_fail(a, "decode kernel");
     if (P->n_splits > 1 && a->total_q > 0 &&
-        mj_cu_launch(a->cu, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1,
-                     (unsigned)a->head_dim, 0, args) != 0)
+        decode_launch(a, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1, (unsigned)a->head_dim, 0,
+                      args) != 0)
         return cu_fail(a, "decode combine kernel");
     return 0;
 }
+
+void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }
 
 int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o) {
     if (!a->planned) return fail(a, "mj_attn_set_tensors without a plan");

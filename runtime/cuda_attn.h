@@ -65,6 +65,13 @@ int mj_attn_run(mj_attn *a);
  * e.g. another layer's KV cache), so that one plan serves every layer. */
 #define MJ_ATTN_HAVE_SET_TENSORS 1
 int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o);
+/* Launch the decode kernels as programmatic dependent launches (sm_90; off
+ * by default): they may start while the previous kernel on the stream runs,
+ * classify their key blocks and load the first one (unless it holds a new
+ * token) before waiting for it.  Only for callers whose plan (mj_attn_plan's
+ * summary kernel) completed before that previous kernel started, as in the
+ * CUDA forward pass, which launches all its kernels this way. */
+void mj_attn_set_pdl(mj_attn *a, bool on);
 /* plan + run. */
 int mj_attn_prefill(mj_attn *a, const mj_attn_batch *b);
 int mj_attn_decode(mj_attn *a, const mj_attn_batch *b);

@@ -8,9 +8,14 @@
  * Settings read from the environment when a seqs opens (benchmarks and
  * tests flip them): MJ_CUDA_SKINNY=0 uses cuBLASLt for decode steps too,
  * MJ_CUDA_FUSE_NORM=0 keeps the RMSNorms out of the skinny products,
+ * MJ_CUDA_FUSE_ROPE=0 keeps RoPE and the KV append out of the q|k|v product,
+ * MJ_CUDA_NORM_SMEM=0 re-normalises x per warp inside the fused-norm products,
  * MJ_CUDA_PDL=0 turns programmatic dependent launches off (sm_90),
+ * MJ_CUDA_ATTN_PDL=0 keeps them for the forward kernels but not attention,
  * MJ_CUDA_GRAPHS=0 turns decode graphs off, MJ_CUDA_ATTN=naive|sparse picks
- * the attention path (default: sparse when head_dim is 64 or 128). */
+ * the attention path (default: sparse when head_dim is 64 or 128),
+ * MJ_CUDA_KSPLIT=0 keeps one warp per column in every skinny product (2
+ * splits K in every one but gate|up: tests). */
 #include "cuda_engine.h"
 
 #include <stdio.h>
@@ -265,9 +270,14 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     s->impl = cs;
     ce->skinny = env_flag("MJ_CUDA_SKINNY", true);
     ce->fuse_norm = env_flag("MJ_CUDA_FUSE_NORM", true);
+    ce->fuse_rope = env_flag("MJ_CUDA_FUSE_ROPE", true) && ce->D % 8 == 0;
+    ce->norm_smem = env_flag("MJ_CUDA_NORM_SMEM", true);
     ce->pdl = env_flag("MJ_CUDA_PDL", true) && mj_cu_pdl_available(ce->cu);
+    ce->attn_pdl = env_flag("MJ_CUDA_ATTN_PDL", true);
     ce->graphs = env_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
     ce->attn_mode = attn_mode_env();
+    const char *ks = getenv("MJ_CUDA_KSPLIT");
+    ce->ksplit = ks && *ks ? atoi(ks) : 1;
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;

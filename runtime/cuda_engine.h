@@ -42,4 +42,11 @@ int mj_cuda_seqs_trace(mj_seqs *s, int32_t *top1, float *margin);
  * weights read).  -1 when s is not on the CUDA engine. */
 int mj_cuda_seqs_bench(mj_seqs *s, int reps, double *graph_ms, double *gemv_ms, double *gemv_gbs);
 
+/* Benchmark hook: each kind of skinny product of one row (q|k|v with the
+ * RMSNorm, o, gate|up with the RMSNorm and SwiGLU, down; every layer's, in
+ * that order; then the lm_head) timed alone, reps passes: ms per pass and
+ * GB/s of weights read.  -1 when s is not on the CUDA engine. */
+#define MJ_CUDA_PRODUCTS 5
+int mj_cuda_seqs_bench_products(mj_seqs *s, int reps, double ms[MJ_CUDA_PRODUCTS], double gbs[MJ_CUDA_PRODUCTS]);
+
 #endif

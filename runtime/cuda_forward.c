@@ -7,16 +7,22 @@
  * token, the lm_head product (f32 logits) and one download.
  *
  * Products: cuBLASLt (bf16 in, f32 accumulate) when T > CUDA_SKINNY_MAX,
- * else the memory-bound skinny kernels, which also fuse the residual add
- * and SwiGLU into their epilogues.  Decode steps (one new token per row)
- * are captured into a CUDA graph and replayed while the attention's launch
- * shape stays the same (cuda_attn_graphable). */
+ * else the memory-bound skinny kernels, which also fuse the RMSNorm (rows
+ * normalised once per block into shared memory), the residual add and
+ * SwiGLU, and for the q|k|v product of layers without q/k norm RoPE and the
+ * KV-cache append (one kernel instead of two); the o and down products
+ * split K over two warps per column (384 blocks of one warp per column
+ * leave too few loads in flight).  Every kernel is a programmatic dependent
+ * launch on sm_90 (the decode attention too).  Decode steps (one new token
+ * per row) are captured into a CUDA graph and replayed while the
+ * attention's launch shape stays the same (cuda_attn_graphable). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cuda_engine.h"
 #include "cuda_fwd.h"
 
 /* Host mirrors of the kernels' by-value parameter blocks (fwd_kernels.cu). */
@@ -31,18 +37,36 @@ typedef struct gemv_args {
     int64_t ldx, ldy;
     int32_t M, N, K, mode;
     float eps;
-    int32_t pad_;
+    int32_t xs;
 } gemv_args;
+
+typedef struct gemv_rope_args {
+    gemv_args g;
+    mj_cu_ptr pos, slot, inv_freq, kc, vc;
+    int32_t H, G, D, pad_;
+} gemv_rope_args;
 
 enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
 
 /* Launch one of the forward kernels on the engine's stream, as a
  * programmatic dependent launch when enabled (the kernels wait for their
  * predecessor themselves: fwd_kernels.cu's pdl_wait). */
-static int launch(mj_seqs *s, int k, unsigned gx, unsigned gy, unsigned block, void **args) {
+static int launch_smem(mj_seqs *s, int k, unsigned gx, unsigned gy, unsigned block, unsigned smem, void **args) {
     cuda_engine *ce = s->e->impl;
-    if (ce->pdl) return mj_cu_launch_pdl(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, 0, args);
-    return mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, 0, args);
+    if (ce->pdl) return mj_cu_launch_pdl(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, smem, args);
+    return mj_cu_launch_on(ce->cu, ce->st, ce->k.fn[k], gx, gy, 1, block, smem, args);
+}
+static int launch(mj_seqs *s, int k, unsigned gx, unsigned gy, unsigned block, void **args) {
+    return launch_smem(s, k, gx, gy, block, 0, args);
+}
+
+/* Dynamic shared memory for a skinny product's normalised rows (gemv_args.xs):
+ * M * K bf16 when the RMSNorm is fused, MJ_CUDA_NORM_SMEM is on and it fits
+ * 40 KB (under the 48 KB a launch may take without opting in, beside the
+ * kernel's static arrays); else 0 (normalised per warp in the loop). */
+static unsigned norm_smem(const cuda_engine *ce, int64_t M, int64_t K, mj_cu_ptr norm) {
+    int64_t b = M * K * 2;
+    return norm && ce->norm_smem && b <= 40 * 1024 ? (unsigned)b : 0;
 }
 
 static int cu_fail(mj_seqs *s, const char *what) {
@@ -57,16 +81,27 @@ static int skinny_fn(int M, bool glu) {
     return (glu ? FK_GLU1 : FK_GEMV1) + i;
 }
 
+/* Warps per output column of a skinny product (the _k2 kernels split K in
+ * two): 2 when one warp per column gives fewer than ~5 blocks of 8 warps
+ * per SM (the o and down products: 384 blocks on 132 SMs), so that more
+ * weight loads are in flight. */
+static int skinny_ksplit(const cuda_engine *ce, int64_t N, int64_t K) {
+    if (ce->ksplit == 2) return 2;
+    return ce->ksplit == 1 && N / 8 < 5 * (int64_t)mj_cu_sm_count(ce->cu) && K >= 2048 ? 2 : 1;
+}
+
 /* Y[M x N] = norm(X) W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(.)),
  * f32; norm (skinny only): RMSNorm weight applied to X's rows on the fly. */
 static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr norm,
                   mj_cu_ptr W, mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
     cuda_engine *ce = s->e->impl;
     if (skinny) {
+        unsigned smem = norm_smem(ce, M, K, norm);
         gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
-                       s->e->model->cfg.rms_eps, 0};
+                       s->e->model->cfg.rms_eps, smem > 0};
         void *args[] = {&a};
-        if (launch(s, skinny_fn((int)M, false), (unsigned)((N + 7) / 8), 1, 256, args) != 0)
+        int ks = skinny_ksplit(ce, N, K), fn = skinny_fn((int)M, false) + (ks == 2 ? FK_GEMV1K2 - FK_GEMV1 : 0);
+        if (launch_smem(s, fn, (unsigned)((N * ks + 7) / 8), 1, 256, smem, args) != 0)
             return cu_fail(s, "skinny product");
         return cuda_debug_check(s, "skinny product");
     }
@@ -81,13 +116,34 @@ static int gemm(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_
     return gemm_n(s, skinny, M, N, K, X, ldx, 0, W, bias, Y, ldy, mode);
 }
 
+/* Layer l's q|k|v product of the chunk's T tokens with the RMSNorm, RoPE
+ * and the KV-cache append fused (skinny, no q/k norm): the roped q into
+ * cs->qkv, k and v into the caches; replaces gemm_n + rope. */
+static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    const cuda_layer *w = &ce->lw[l];
+    int64_t layer = (int64_t)l * cs->cap_total * ce->G * ce->D * 2;
+    unsigned smem = norm_smem(ce, T, ce->hid, w->attn_norm);
+    gemv_rope_args a = {{cs->x, w->wqkv, w->bqkv, cs->qkv, w->attn_norm, ce->hid, ce->qkv_n, (int32_t)T, ce->qkv_n,
+                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0},
+                        cs->d_pos, cs->d_slot, ce->inv_freq, cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer,
+                        ce->H, ce->G, ce->D, 0};
+    void *args[] = {&a};
+    int i = T <= 1 ? 0 : T <= 2 ? 1 : T <= 4 ? 2 : 3;
+    if (launch_smem(s, FK_GROPE1 + i, (unsigned)(ce->qkv_n / 8), 1, 256, smem, args) != 0)
+        return cu_fail(s, "skinny q|k|v product + RoPE");
+    return cuda_debug_check(s, "skinny q|k|v product + RoPE");
+}
+
 /* act[M x I] = SwiGLU(norm(X) Wgu^T) with the skinny kernel (norm may be 0). */
 static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr norm, mj_cu_ptr Wgu, mj_cu_ptr act) {
     cuda_engine *ce = s->e->impl;
+    unsigned smem = norm_smem(ce, M, K, norm);
     gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
-                   s->e->model->cfg.rms_eps, 0};
+                   s->e->model->cfg.rms_eps, smem > 0};
     void *args[] = {&a};
-    if (launch(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, args) != 0)
+    if (launch_smem(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, smem, args) != 0)
         return cu_fail(s, "skinny gate/up product");
     return cuda_debug_check(s, "skinny gate/up product");
 }
@@ -134,14 +190,21 @@ static int swiglu(mj_seqs *s, int64_t T) {
 /* ---- the layers ------------------------------------------------------------------------------- */
 
 /* Skinny layer with the RMSNorms fused into the q|k|v and gate|up products
- * and the residual adds into the o and down products (6 kernels + attention). */
+ * (and RoPE + KV append into the q|k|v one, ce->fuse_rope) and the residual
+ * adds into the o and down products (4-5 kernels + attention). */
 static int layer_fused(mj_seqs *s, const cuda_chunk *c, int32_t l) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     const cuda_layer *w = &ce->lw[l];
     int64_t T = c->T, hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
-    if (gemm_n(s, true, T, ce->qkv_n, hid, cs->x, hid, w->attn_norm, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n, GV_BF16) ||
-        rope(s, T, l) || cuda_attn_layer(s, c, l) ||
+    if (ce->fuse_rope && !w->q_norm && !w->k_norm) {
+        if (gemm_qkv_rope(s, T, l) != 0) return -1;
+    } else if (gemm_n(s, true, T, ce->qkv_n, hid, cs->x, hid, w->attn_norm, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n,
+                      GV_BF16) ||
+               rope(s, T, l)) {
+        return -1;
+    }
+    if (cuda_attn_layer(s, c, l) ||
         gemm(s, true, T, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->x, hid, GV_RESID) ||
         gemm_glu(s, T, hid, cs->x, w->ffn_norm, w->wgu, cs->act) ||
         gemm(s, true, T, hid, I, cs->act, I, w->wd, 0, cs->x, hid, GV_RESID))
@@ -384,6 +447,49 @@ static int gemv_pass(mj_seqs *s) {
             return -1;
     }
     return gemm(s, true, 1, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32);
+}
+
+/* Product kind k (MJ_CUDA_PRODUCTS order) of every layer, or the lm_head;
+ * *bytes: its weight bytes. */
+static int product_pass(mj_seqs *s, int k, double *bytes) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    int64_t hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
+    const int64_t n[4] = {ce->qkv_n, hid, 2 * I, hid}, kk[4] = {hid, HD, hid, I};
+    if (k == 4) {
+        *bytes = 2.0 * ce->V * hid;
+        return gemm(s, true, 1, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32);
+    }
+    *bytes = 2.0 * ce->L * n[k] * kk[k];
+    for (int32_t l = 0; l < ce->L; l++) {
+        const cuda_layer *w = &ce->lw[l];
+        int rc = k == 0   ? gemm_n(s, true, 1, ce->qkv_n, hid, cs->x, hid, w->attn_norm, w->wqkv, w->bqkv, cs->qkv,
+                                   ce->qkv_n, GV_BF16)
+                 : k == 1 ? gemm(s, true, 1, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->tmp, hid, GV_BF16)
+                 : k == 2 ? gemm_glu(s, 1, hid, cs->xn, w->ffn_norm, w->wgu, cs->act)
+                          : gemm(s, true, 1, hid, I, cs->act, I, w->wd, 0, cs->tmp, hid, GV_BF16);
+        if (rc != 0) return -1;
+    }
+    return 0;
+}
+
+int mj_cuda_seqs_bench_products(mj_seqs *s, int reps, double ms[MJ_CUDA_PRODUCTS], double gbs[MJ_CUDA_PRODUCTS]) {
+    if (!s || !s->e->ops || strcmp(s->e->ops->name, "cuda") != 0 || !s->impl || reps < 1) return -1;
+    cuda_engine *ce = s->e->impl;
+    mj_cu_timer t = {0};
+    if (mj_cu_timer_init(ce->cu, &t) != 0) return cu_fail(s, "timer");
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < MJ_CUDA_PRODUCTS; k++) {
+        double bytes = 0;
+        float f = 0;
+        rc = product_pass(s, k, &bytes) || mj_cu_timer_start_on(ce->cu, &t, ce->st);
+        for (int i = 0; rc == 0 && i < reps; i++) rc = product_pass(s, k, &bytes);
+        if (rc == 0) rc = mj_cu_timer_stop_on(ce->cu, &t, ce->st, &f);
+        ms[k] = f / reps;
+        gbs[k] = ms[k] > 0 ? bytes / (ms[k] * 1e-3) / 1e9 : 0;
+    }
+    mj_cu_timer_free(ce->cu, &t);
+    return rc != 0 ? cu_fail(s, "bench") : 0;
 }
 
 int mj_cuda_seqs_bench(mj_seqs *s, int reps, double *graph_ms, double *gemv_ms, double *gemv_gbs) {

@@ -45,8 +45,14 @@ typedef struct cuda_engine {
     bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
     bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
     bool fuse_norm;         /* MJ_CUDA_FUSE_NORM != 0: RMSNorm inside the skinny products */
+    bool norm_smem;         /* MJ_CUDA_NORM_SMEM != 0: fused RMSNorm rows normalised once per block */
+    bool fuse_rope;         /* MJ_CUDA_FUSE_ROPE != 0: RoPE + KV append inside the skinny q|k|v product
+                               (layers without q/k norm, with fused norms) */
     bool pdl;               /* MJ_CUDA_PDL != 0 (sm_90): programmatic dependent launches */
+    bool attn_pdl;          /* MJ_CUDA_ATTN_PDL != 0: the decode attention kernels too (with pdl) */
     int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
+    int ksplit;             /* MJ_CUDA_KSPLIT: two warps per column for skinny products with few
+                               columns (1, default), never (0), always (2: tests) */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
     double load_ms;

@@ -167,6 +167,7 @@ static int sparse_open(mj_seqs *s, char *err, size_t errn) {
         return -1;
     }
     mj_diags_free(&d);
+    mj_attn_set_pdl(a->sparse, ce->pdl && ce->attn_pdl);
     sparse_state *st = calloc(1, sizeof *st);
     int n = s->n_rows;
     if (st) {

@@ -25,6 +25,8 @@ static const char *const fk_names[FK_COUNT] = {
     "mj_fwd_embed", "mj_fwd_add_rmsnorm", "mj_fwd_rope_qkv", "mj_fwd_swiglu", "mj_fwd_f32_to_bf16",
     "mj_fwd_copy_prefix", "mj_fwd_gemv1", "mj_fwd_gemv2", "mj_fwd_gemv4", "mj_fwd_gemv8",
     "mj_fwd_gemv_glu1", "mj_fwd_gemv_glu2", "mj_fwd_gemv_glu4", "mj_fwd_gemv_glu8",
+    "mj_fwd_gemv_rope1", "mj_fwd_gemv_rope2", "mj_fwd_gemv_rope4", "mj_fwd_gemv_rope8",
+    "mj_fwd_gemv1_k2", "mj_fwd_gemv2_k2", "mj_fwd_gemv4_k2", "mj_fwd_gemv8_k2",
 };
 
 static const char MAGIC[8] = {'M', 'J', 'F', 'W', 'D', 0, 0, 1};
@@ -162,9 +164,13 @@ int mj_fwd_kernels_build(const char *arch, bool no_cache, char **cubin, size_t *
     if (!src) { snprintf(err, errn, "fwd_kernels.cu is not embedded in this binary"); return -1; }
     char arch_opt[64];
     snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", arch);
+    /* MJ_CUDA_GEMV_UNROLL=2|8: 16-byte weight loads per lane in flight in the
+     * skinny products (default 4; a tuning switch, read at engine open) */
+    const char *un = getenv("MJ_CUDA_GEMV_UNROLL");
+    const char *unroll = un && !strcmp(un, "8") ? "-DGV_UNROLL=8" : un && !strcmp(un, "2") ? "-DGV_UNROLL=2" : NULL;
     const char *opts[] = {arch_opt, "-std=c++17", "--fmad=false", "--ftz=false", "--prec-div=true",
-                          "--prec-sqrt=true"};
-    int nopt = (int)(sizeof opts / sizeof opts[0]);
+                          "--prec-sqrt=true", unroll};
+    int nopt = (int)(sizeof opts / sizeof opts[0]) - (unroll ? 0 : 1);
     int major = 0, minor = 0;
     nvrtcVersion(&major, &minor);
     char ver[32];

@@ -16,6 +16,9 @@
  *   mj_fwd_swiglu       act = SwiGLU(gate, up) from a [T x 2I] gate|up buffer
  *   mj_fwd_gemv<M>      skinny Y = X W^T for M <= 8 rows (decode), memory-bound,
  *                       optionally RMSNorm(X) on the fly and a residual epilogue
+ *                       (_k2: K split over two warps per column)
+ *   mj_fwd_gemv_rope<M> the q|k|v product with RoPE and the KV-cache append fused
+ *                       (models without q/k norm)
  *   mj_fwd_gemv_glu<M>  the same over gate|up rows, SwiGLU applied
  *   mj_fwd_f32_to_bf16  weight conversion at load
  *   mj_fwd_copy_prefix  prefix-cache K/V into rows' caches */
@@ -215,6 +218,10 @@ extern "C" __global__ void mj_fwd_swiglu(const uint16_t *gu, uint16_t *act, int 
 
 enum { GV_BF16 = 0, GV_RESID = 1, GV_F32 = 2 };
 
+#ifndef GV_UNROLL       /* -DGV_UNROLL=8 from MJ_CUDA_GEMV_UNROLL (cuda_kernels.c) */
+#define GV_UNROLL 4     /* 16-byte loads per lane in flight per weight row */
+#endif
+
 typedef struct gemv_args {
     const uint16_t *x;        /* [M][ldx] */
     const uint16_t *w;        /* [N][K] */
@@ -225,11 +232,30 @@ typedef struct gemv_args {
     int32_t M, N, K;          /* K % 8 == 0; glu: N = 2 * I, outputs I columns */
     int32_t mode;             /* GV_* */
     float eps;
-    int32_t pad_;
+    int32_t xs;               /* with norm: 1 when the launch gives M * K * 2 bytes of dynamic shared
+                                 memory for the normalised rows (gemv_norm_prologue) */
 } gemv_args;
 
+extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] normalised x (a.xs) */
+
+/* HF's RMSNorm of 8 elements: bf16(g * bf16(x * r)). */
+static __device__ __forceinline__ uint32_t norm2(uint32_t x, uint32_t g, float r) {
+    float lo = rbf(lo2f(g) * rbf(lo2f(x) * r)), hi = rbf(hi2f(g) * rbf(hi2f(x) * r));
+    return (__float_as_uint(hi) & 0xffff0000u) | (__float_as_uint(lo) >> 16);
+}
+static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r) {
+    v16 o;
+    o.a = norm2(x.a, g.a, r);
+    o.b = norm2(x.b, g.b, r);
+    o.c = norm2(x.c, g.c, r);
+    o.d = norm2(x.d, g.d, r);
+    return o;
+}
+
 /* With a.norm: rs[m] = rsqrt(mean(x[m]^2) + eps), warp m for row m (block of
- * 8 warps, M <= 8).  Every thread of the block must call it. */
+ * 8 warps, M <= 8), and with a.xs the normalised rows into gemv_xs (once per
+ * block instead of once per warp and chunk in gemv_dot; same values).  Every
+ * thread of the block must call it. */
 static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, float *rs) {
     if (!a.norm) return;
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
@@ -250,23 +276,13 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
         rs[w] = rsqrtf(ss / (float)a.K + a.eps);
     }
     __syncthreads();
+    if (!a.xs) return;
+    for (int i = threadIdx.x * 8; i < a.M * a.K; i += blockDim.x * 8) {
+        const int m = i / a.K, k = i - m * a.K;   /* K % 8 == 0: a chunk stays in its row */
+        *(v16 *)(gemv_xs + i) = norm8(*(const v16 *)(a.x + m * a.ldx + k), *(const v16 *)(a.norm + k), rs[m]);
+    }
+    __syncthreads();
 }
-
-/* HF's RMSNorm of 8 elements: bf16(g * bf16(x * r)). */
-static __device__ __forceinline__ uint32_t norm2(uint32_t x, uint32_t g, float r) {
-    float lo = rbf(lo2f(g) * rbf(lo2f(x) * r)), hi = rbf(hi2f(g) * rbf(hi2f(x) * r));
-    return (__float_as_uint(hi) & 0xffff0000u) | (__float_as_uint(lo) >> 16);
-}
-static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r) {
-    v16 o;
-    o.a = norm2(x.a, g.a, r);
-    o.b = norm2(x.b, g.b, r);
-    o.c = norm2(x.c, g.c, r);
-    o.d = norm2(x.d, g.d, r);
-    return o;
-}
-
-#define GV_UNROLL 4
 
 /* This warp's R weight rows at k0 + u * 256, u < GV_UNROLL (zeros past K). */
 template <int R>
@@ -282,29 +298,36 @@ static __device__ __forceinline__ void gemv_load(const gemv_args &a, const int64
     }
 }
 
-/* acc[m][r] = x[m] . w[row_r] (warp-reduced), w holding the first chunk
- * (k0 = lane * 8) already. */
-template <int MB, int R>
-static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, const float *rs,
+/* acc[m][r] = x[m] . w[row_r] over this warp's share of K (warp-reduced):
+ * chunks of 256 * GV_UNROLL elements, chunk c taken by K-part c % KS; kp is
+ * this warp's part, w holds its first chunk (k0 = kp * 1024 + lane * 8)
+ * already. */
+template <int MB, int R, int KS>
+static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_t *rows, const float *rs, int kp,
                                                 v16 (&w)[R][GV_UNROLL], float (&acc)[MB][R]) {
-    const int lane = threadIdx.x & 31;
+    const int lane = threadIdx.x & 31, k_first = kp * 256 * GV_UNROLL + lane * 8;
 #pragma unroll
     for (int m = 0; m < MB; m++)
 #pragma unroll
         for (int r = 0; r < R; r++) acc[m][r] = 0.0f;
-    for (int k0 = lane * 8; k0 < a.K; k0 += 256 * GV_UNROLL) {
-        if (k0 != lane * 8) gemv_load<R>(a, rows, k0, w);
+    for (int k0 = k_first; k0 < a.K; k0 += 256 * GV_UNROLL * KS) {
+        if (k0 != k_first) gemv_load<R>(a, rows, k0, w);
 #pragma unroll
         for (int u = 0; u < GV_UNROLL; u++) {
             const int k = k0 + u * 256;
             if (k >= a.K) break;
             v16 g;
-            if (a.norm) g = *(const v16 *)(a.norm + k);
+            if (a.norm && !a.xs) g = *(const v16 *)(a.norm + k);
 #pragma unroll
             for (int m = 0; m < MB; m++) {
                 if (m >= a.M) break;
-                v16 xv = *(const v16 *)(a.x + m * a.ldx + k);
-                if (a.norm) xv = norm8(xv, g, rs[m]);
+                v16 xv;
+                if (a.xs) {
+                    xv = *(const v16 *)(gemv_xs + m * a.K + k);
+                } else {
+                    xv = *(const v16 *)(a.x + m * a.ldx + k);
+                    if (a.norm) xv = norm8(xv, g, rs[m]);
+                }
 #pragma unroll
                 for (int r = 0; r < R; r++) acc[m][r] = dot8(w[r][u], xv, acc[m][r]);
             }
@@ -316,34 +339,120 @@ static __device__ __forceinline__ void gemv_dot(const gemv_args &a, const int64_
         for (int r = 0; r < R; r++) acc[m][r] = warp_sum(acc[m][r]);
 }
 
-/* grid (ceil(N / 8)), block 256: one output column n per warp, M <= MB rows.
- * The first weight chunk is loaded before waiting for the previous kernel. */
-template <int MB>
-static __device__ void gemv_plain(const gemv_args &a) {
+/* K-split reduction: the KS warps of one column (consecutive warps) add
+ * their sums (every thread of the block calls it); afterwards acc of the
+ * part-0 warp holds the column's total, in a fixed order. */
+template <int MB, int KS>
+static __device__ __forceinline__ void gemv_ksum(float (&acc)[MB][1]) {
+    if (KS == 1) return;
+    __shared__ float part[8][MB];
+    const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+#pragma unroll
+    for (int m = 0; m < MB; m++)
+        if (lane == m) part[w][m] = acc[m][0];
+    __syncthreads();
+#pragma unroll
+    for (int m = 0; m < MB; m++) {
+        float t = part[w - w % KS][m];
+#pragma unroll
+        for (int j = 1; j < KS; j++) t += part[w - w % KS + j][m];
+        acc[m][0] = t;
+    }
+}
+
+/* The q|k|v product with RoPE and the KV-cache append in its epilogue
+ * (models without q/k norm): gemv_plain's a.y is the [M][ldy] qkv buffer. */
+typedef struct gemv_rope_args {
+    gemv_args g;              /* mode GV_BF16 (+ bias), N = (H + 2G) * D */
+    const int32_t *pos;       /* [M] rotary positions */
+    const int64_t *slot;      /* [M] cache token index */
+    const float *inv_freq;    /* [D / 2] */
+    uint16_t *kc, *vc;        /* this layer's caches, token slot at slot * G * D */
+    int32_t H, G, D, pad_;
+} gemv_rope_args;
+
+/* Output column of this warp: 8 consecutive columns per block, or with ROPE
+ * (D % 8 == 0) columns j0 + w (warps 0-3) and D/2 + j0 + w - 4 (warps 4-7)
+ * of head blockIdx.x / (D / 8), j0 = 4 * (blockIdx.x % (D / 8)): each RoPE
+ * pair (i, i + D/2) sits in warps w and w ^ 4 of one block. */
+template <bool ROPE>
+static __device__ __forceinline__ int64_t gemv_col(int D) {
+    const int w = threadIdx.x >> 5;
+    if (!ROPE) return (int64_t)blockIdx.x * 8 + w;
+    const int per = D / 8;
+    const int j0 = (int)(blockIdx.x % per) * 4;
+    return (int64_t)(blockIdx.x / per) * D + (w < 4 ? j0 + w : D / 2 + j0 + w - 4);
+}
+
+/* RoPE epilogue (every thread of the block): lane m of warp w holds row m's
+ * sum of column n.  Rounds as gemv_plain + mj_fwd_rope_qkv do: bf16(v +
+ * bias), then bf16(bf16(x * cos) -/+ bf16(x' * sin)); q in place, k and v
+ * into the caches. */
+static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, int64_t n, float v) {
+    __shared__ float xv[8][8];
+    const gemv_args &a = r.g;
+    const int w = threadIdx.x >> 5, m = threadIdx.x & 31;
+    if (m < a.M) {
+        if (a.bias) v += bf2f(a.bias[n]);
+        xv[w][m] = rbf(v);
+    }
+    __syncthreads();
+    if (m >= a.M) return;
+    const float self = xv[w][m], other = xv[w ^ 4][m];
+    const int D = r.D, half = D / 2, h = (int)(n / D), i = (int)(n % D);
+    const int64_t slot = r.slot[m];
+    if (h >= r.H + r.G) {
+        r.vc[(slot * r.G + (h - r.H - r.G)) * D + i] = f2bf(self);
+        return;
+    }
+    const float ang = (float)r.pos[m] * r.inv_freq[i < half ? i : i - half];
+    const float c = rbf(cosf(ang)), sn = rbf(sinf(ang));
+    const float y = i < half ? rbf(rbf(self * c) - rbf(other * sn)) : rbf(rbf(self * c) + rbf(other * sn));
+    if (h < r.H) ((uint16_t *)a.y)[m * a.ldy + n] = f2bf(y);
+    else r.kc[(slot * r.G + (h - r.H)) * D + i] = f2bf(y);
+}
+
+/* grid (ceil(N * KS / 8)), block 256: one output column n per KS warps
+ * (each a share of K, gemv_dot), M <= MB rows.  The first weight chunk is
+ * loaded before waiting for the previous kernel.  ROPE (KS == 1): the q|k|v
+ * product of gemv_rope_args (r; N % 8 == 0), else r.g alone. */
+template <int MB, int KS, bool ROPE>
+static __device__ void gemv_plain(const gemv_rope_args &r) {
     __shared__ float rs[8];
-    const int64_t n = (int64_t)blockIdx.x * 8 + (threadIdx.x >> 5);
-    const int lane = threadIdx.x & 31;
+    const gemv_args &a = r.g;
+    const int64_t n = ROPE ? gemv_col<true>(r.D) : ((int64_t)blockIdx.x * 8 + (threadIdx.x >> 5)) / KS;
+    const int lane = threadIdx.x & 31, kp = (threadIdx.x >> 5) % KS;
     const int64_t rows[1] = {n < a.N ? n : 0};
     v16 w[1][GV_UNROLL];
-    gemv_load<1>(a, rows, lane * 8, w);
+    gemv_load<1>(a, rows, kp * 256 * GV_UNROLL + lane * 8, w);
     pdl_wait();
     pdl_trigger();
     gemv_norm_prologue(a, rs);
-    if (n >= a.N) return;
+    if (KS == 1 && !ROPE && n >= a.N) return;
     float acc[MB][1];
-    gemv_dot<MB, 1>(a, rows, rs, w, acc);
+    gemv_dot<MB, 1, KS>(a, rows, rs, kp, w, acc);
+    gemv_ksum<MB, KS>(acc);
+    if (n >= a.N || kp != 0) return;
+    if constexpr (ROPE) {
+        float v = 0.0f;
 #pragma unroll
-    for (int m = 0; m < MB; m++) {
-        if (m >= a.M || lane != m) continue;
-        float v = acc[m][0];
-        if (a.mode == GV_F32) {
-            ((float *)a.y)[m * a.ldy + n] = v;
-        } else if (a.mode == GV_RESID) {
-            uint16_t *y = (uint16_t *)a.y + m * a.ldy + n;
-            *y = f2bf(bf2f(*y) + rbf(v));
-        } else {
-            if (a.bias) v += bf2f(a.bias[n]);
-            ((uint16_t *)a.y)[m * a.ldy + n] = f2bf(v);
+        for (int m = 0; m < MB; m++)
+            if (lane == m) v = acc[m][0];
+        rope_epilogue(r, n, v);
+    } else {
+#pragma unroll
+        for (int m = 0; m < MB; m++) {
+            if (m >= a.M || lane != m) continue;
+            float v = acc[m][0];
+            if (a.mode == GV_F32) {
+                ((float *)a.y)[m * a.ldy + n] = v;
+            } else if (a.mode == GV_RESID) {
+                uint16_t *y = (uint16_t *)a.y + m * a.ldy + n;
+                *y = f2bf(bf2f(*y) + rbf(v));
+            } else {
+                if (a.bias) v += bf2f(a.bias[n]);
+                ((uint16_t *)a.y)[m * a.ldy + n] = f2bf(v);
+            }
         }
     }
 }
@@ -365,7 +474,7 @@ static __device__ void gemv_glu(const gemv_args &a) {
     gemv_norm_prologue(a, rs);
     if (j >= I) return;
     float acc[MB][2];
-    gemv_dot<MB, 2>(a, rows, rs, w, acc);
+    gemv_dot<MB, 2, 1>(a, rows, rs, 0, w, acc);
 #pragma unroll
     for (int m = 0; m < MB; m++) {
         if (m >= a.M || lane != m) continue;
@@ -374,13 +483,30 @@ static __device__ void gemv_glu(const gemv_args &a) {
     }
 }
 
-#define GV_INST(MB)                                                                               \
-    extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv##MB(const gemv_args a) { gemv_plain<MB>(a); } \
+/* mj_fwd_gemv<MB>_k2: two warps per column (K split in two), for products
+ * with few columns.  OCC: resident blocks per SM asked of ptxas (6 keeps
+ * one-row products at <= 42 registers: 48 warps per SM). */
+#define GV_INST(MB, OCC)                                                                          \
+    extern "C" __global__ void __launch_bounds__(256, OCC) mj_fwd_gemv##MB(const gemv_args a) {   \
+        gemv_rope_args r;                                                                         \
+        r.g = a;                                                                                  \
+        r.D = 8;                                                                                  \
+        gemv_plain<MB, 1, false>(r);                                                              \
+    }                                                                                             \
+    extern "C" __global__ void __launch_bounds__(256, OCC) mj_fwd_gemv##MB##_k2(const gemv_args a) { \
+        gemv_rope_args r;                                                                         \
+        r.g = a;                                                                                  \
+        r.D = 8;                                                                                  \
+        gemv_plain<MB, 2, false>(r);                                                              \
+    }                                                                                             \
+    extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_rope##MB(const gemv_rope_args r) {      \
+        gemv_plain<MB, 1, true>(r);                                                               \
+    }                                                                                             \
     extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_glu##MB(const gemv_args a) { gemv_glu<MB>(a); }
-GV_INST(1)
-GV_INST(2)
-GV_INST(4)
-GV_INST(8)
+GV_INST(1, GV_UNROLL > 4 ? 4 : 6)
+GV_INST(2, 1)
+GV_INST(4, 1)
+GV_INST(8, 1)
 
 /* ---- load and prefix helpers ------------------------------------------------------------------ */
 

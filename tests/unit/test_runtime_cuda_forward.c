@@ -7,7 +7,10 @@
  * prefill then greedy decode steps.  Also: the block-sparse attention
  * against the naive fallback (MJ_CUDA_ATTN), decode graphs against eager
  * steps (bit-identical), cuBLASLt against the skinny kernels for decode
- * (MJ_CUDA_SKINNY), a prefix cache, and head_dim 32 (naive path).
+ * (MJ_CUDA_SKINNY), a prefix cache, and head_dim 32 (naive path); the
+ * fused RoPE, attention PDL and block-normalised rows bit-identical to H11's
+ * path, and the
+ * K-split skinny products (MJ_CUDA_KSPLIT=2).
  * Without a GPU (or driver) the test checks that --device cuda fails with a
  * message and auto falls back to the CPU, then skips.
  * GPU debugging: MJ_TEST_QUICK=1 runs one model, mask and setting;
@@ -233,6 +236,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     rows_make(&R, p, H, V);
     size_t n = (size_t)(STEPS + 1) * ROWS * V;
     float *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got), *got2 = malloc(n * sizeof *got2);
+    float *got3 = malloc(n * sizeof *got3);
     int32_t toks[STEPS * ROWS];
     char err[512];
     mj_engine *cpu = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
@@ -240,8 +244,15 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     CHECKF(cpu && gpu, "%s: %s", what, err);
     if (cpu && gpu && run(cpu, NULL, p, &f, &R, ref, NULL, toks) == 0) {
         /* graphs, skinny, attention, fused norms, programmatic dependent launch */
+        /* mode n_legacy: the default with the fused RoPE, the attention's PDL and
+         * the once-per-block normalised rows off (H11's decode path):
+         * bit-identical to mode 0; the last mode: every
+         * skinny product but gate|up with K split over two warps */
         const char *modes[][5] = {{"1", "1", "", "1", "1"}, {"0", "1", "", "1", "1"}, {"1", "0", "", "1", "1"},
-                                  {"1", "1", "naive", "1", "1"}, {"1", "1", "", "0", "1"}, {"1", "1", "", "1", "0"}};
+                                  {"1", "1", "naive", "1", "1"}, {"1", "1", "", "0", "1"}, {"1", "1", "", "1", "0"},
+                                  {"1", "1", "", "1", "1"}, {"1", "1", "", "1", "1"}};
+        const char *legacy[] = {"MJ_CUDA_FUSE_ROPE", "MJ_CUDA_ATTN_PDL", "MJ_CUDA_NORM_SMEM"};
+        size_t n_legacy = sizeof modes / sizeof modes[0] - 2;
         const char *force = getenv("MJ_TEST_ATTN");
         size_t n_modes = quick ? 1 : sizeof modes / sizeof modes[0];
         for (size_t k = 0; k < n_modes; k++) {
@@ -250,18 +261,27 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
             setenv("MJ_CUDA_ATTN", force && *force ? force : modes[k][2], 1);
             setenv("MJ_CUDA_FUSE_NORM", modes[k][3], 1);
             setenv("MJ_CUDA_PDL", modes[k][4], 1);
-            float *dst = k == 1 ? got2 : got;
+            for (size_t j = 0; j < sizeof legacy / sizeof legacy[0]; j++)
+                setenv(legacy[j], k == n_legacy ? "0" : "", 1);
+            setenv("MJ_CUDA_KSPLIT", k == n_legacy + 1 ? "2" : "", 1);
+            float *dst = k == 1 || k == n_legacy ? got2 : got;
             int rc = run(gpu, NULL, p, &f, &R, dst, toks, NULL);
             CHECKF(rc == 0, "%s mode %zu", what, k);
             if (rc != 0) continue;
             double agree, rel = compare(dst, ref, V, &agree);
-            printf("  %-27s %-20s graphs=%s skinny=%s fuse=%s pdl=%s attn=%-5s rel err %.2e top-1 %.1f%%\n", what,
+            printf("  %-27s %-20s graphs=%s skinny=%s fuse=%s pdl=%s attn=%-5s%s rel err %.2e top-1 %.1f%%\n", what,
                    mask, modes[k][0], modes[k][1], modes[k][3], modes[k][4], modes[k][2][0] ? modes[k][2] : "auto",
-                   rel, 100 * agree);
+                   k == n_legacy ? " H11" : k == n_legacy + 1 ? " k2" : "", rel, 100 * agree);
             CHECKF(rel <= 3e-2, "%s %s mode %zu: rel err %.3e", what, mask, k, rel);
             CHECKF(agree >= 0.95, "%s %s mode %zu: top-1 %.3f", what, mask, k, agree);
+            if (k == 0) memcpy(got3, got, n * sizeof *got);
             if (k == 1) CHECKF(memcmp(got, got2, n * sizeof *got) == 0, "%s: graph replay differs from eager", what);
+            if (k == n_legacy)
+                CHECKF(memcmp(got3, got2, n * sizeof *got) == 0, "%s: decode differs from H11's path",
+                       what);
         }
+        for (size_t j = 0; j < sizeof legacy / sizeof legacy[0]; j++) unsetenv(legacy[j]);
+        unsetenv("MJ_CUDA_KSPLIT");
         unsetenv("MJ_CUDA_GRAPHS");
         unsetenv("MJ_CUDA_SKINNY");
         unsetenv("MJ_CUDA_ATTN");
@@ -282,6 +302,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     free(ref);
     free(got);
     free(got2);
+    free(got3);
     rows_free(&R);
     mj_program_free(p);
     mj_test_model_release(&m);
