@@ -195,13 +195,18 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
     int rc = mj_seqs_prefill(s, logits);
     double t0 = 0;
     mj_cuda_stats st0 = {0};
+    /* greedy picks on the device (mj_seqs_append_greedy), unless MJ_BENCH_LOGITS=1:
+     * every step's logits downloaded and the argmax taken here */
+    const char *lg = getenv("MJ_BENCH_LOGITS");
+    const bool host_pick = lg && !strcmp(lg, "1");
+    int32_t next = 0;
     for (int k = 0; rc == 0 && k < steps + 8; k++) {
         if (k == 8) {
             t0 = now_s();
             mj_cuda_seqs_stats(s, &st0);
         }
-        int32_t next = argmax(logits, c->V);
-        rc = mj_seqs_append(s, &next, logits);
+        if (k == 0 || host_pick) next = argmax(logits, c->V);
+        rc = host_pick ? mj_seqs_append(s, &next, logits) : mj_seqs_append_greedy(s, &next, &next);
     }
     double dt = now_s() - t0;
     mj_cuda_stats st;
@@ -234,7 +239,8 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
  * MJ_CUDA_* / MJ_ATTN_* switch named in any row is unset for the others). */
 static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"warm-up (default)", "", 0},
-    {"default (graphs+skinny+pdl, fused rope, K-split o/down, norm rows in smem, attention pdl)", "", 0},
+    {"default (graphs+skinny+pdl, fused rope, K-split o/down, norm rows in smem, attention pdl, greedy on the device)",
+     "", 0},
     {"norm per warp", "MJ_CUDA_NORM_SMEM=0", 0},
     {"no K-split", "MJ_CUDA_KSPLIT=0", 0},
     {"rope unfused", "MJ_CUDA_FUSE_ROPE=0", 0},
@@ -248,11 +254,12 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"eager+skinny+pdl", "MJ_CUDA_GRAPHS=0", 0},
     {"eager+cublasLt", "MJ_CUDA_GRAPHS=0 MJ_CUDA_SKINNY=0 MJ_CUDA_PDL=0", 0},
     {"default, 128-token prompt", "", 128},
+    {"logits downloaded, argmax on the host (before mj_seqs_append_greedy)", "MJ_BENCH_LOGITS=1", 0},
 };
 static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
                                           "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
                                           "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
-                                          "MJ_CUDA_SKINNY"};
+                                          "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS"};
 
 /* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
 static void set_decode_env(const char *env) {

@@ -195,7 +195,7 @@ static void cuda_seqs_close(mj_seqs *s) {
     cuda_attn_close(s);
     if (cs->graph) mj_cu_graph_free(cu, cs->graph);
     mj_cu_ptr ps[] = {cs->kc, cs->vc, cs->x, cs->xn, cs->qkv, cs->att, cs->tmp, cs->gu, cs->act,
-                      cs->xl, cs->logits, cs->in_buf};
+                      cs->xl, cs->logits, cs->in_buf, cs->d_greedy};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) mj_cu_free(cu, ps[i]);
     mj_cu_host_free(cu, cs->h_in);
     mj_cu_host_free(cu, cs->h_logits);
@@ -234,7 +234,7 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
         {&cs->qkv, (size_t)(T * ce->qkv_n) * 2}, {&cs->att, (size_t)(T * ce->qkv_n) * 2},
         {&cs->tmp, (size_t)(T * ce->hid) * 2}, {&cs->gu, (size_t)(T * 2 * ce->I) * 2},
         {&cs->act, (size_t)(T * ce->I) * 2}, {&cs->xl, (size_t)(n * ce->hid) * 2},
-        {&cs->logits, (size_t)(n * ce->V) * 4},
+        {&cs->logits, (size_t)(n * ce->V) * 4}, {&cs->d_greedy, (size_t)n * 4},
     };
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         if (mj_cu_alloc(cu, a[i].p, a[i].bytes) != 0) {
@@ -424,6 +424,7 @@ static const mj_engine_ops cuda_ops = {
     .seqs_open = cuda_seqs_open,
     .seqs_close = cuda_seqs_close,
     .seqs_step = cuda_seqs_step,
+    .seqs_step_greedy = cuda_seqs_step_greedy,
     .prefix_open = cuda_prefix_open,
     .prefix_close = cuda_prefix_close,
     .seqs_load_prefix = cuda_seqs_load_prefix,

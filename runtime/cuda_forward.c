@@ -262,6 +262,12 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
     if (add_rmsnorm(s, c->n, delta, ce->final_norm, cs->xl, cs->d_last) ||
         gemm(s, skl, c->n, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32))
         return -1;
+    if (cs->want_greedy) {
+        int V = (int)ce->V;
+        void *gargs[] = {&cs->logits, &cs->d_greedy, &V};
+        if (launch(s, FK_ARGMAX, (unsigned)c->n, 1, 1024, gargs) != 0) return cu_fail(s, "greedy pick");
+        if (cuda_debug_check(s, "greedy pick") != 0) return -1;
+    }
     return 0;
 }
 
@@ -300,7 +306,7 @@ static int run_layers(mj_seqs *s, const cuda_chunk *c) {
     cuda_seqs *cs = s->impl;
     uint64_t key = 0;
     if (!ce->graphs || cs->trace_top1 || !cuda_attn_graphable(s, c, &key)) return launch_chunk(s, c);
-    key = key * 0x100000001b3ull ^ (uint64_t)c->T ^ ((uint64_t)ce->skinny << 63);
+    key = key * 0x100000001b3ull ^ (uint64_t)c->T ^ ((uint64_t)ce->skinny << 63) ^ ((uint64_t)cs->want_greedy << 62);
     if (key != cs->graph_key) {
         /* a new shape: one eager step first (the attention plans settle their
          * workspace outside any capture), the capture on the next step */
@@ -375,7 +381,9 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits) {
+/* One chunk: inputs, attention plan, layers; then either the logits rows
+ * (logits + r * V) or, with cs->want_greedy, the rows' greedy picks (ids[r]). */
+static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *ids) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     double t0 = now_ms();
@@ -385,13 +393,21 @@ static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits) {
     double t1 = now_ms();
     if (run_layers(s, c) != 0) return -1;
     size_t row_bytes = (size_t)ce->V * sizeof(float);
-    if (mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st) != 0)
-        return cu_fail(s, "logits");
+    int dl = cs->want_greedy
+                 ? mj_cu_download_async(ce->cu, cs->h_logits, cs->d_greedy, (size_t)c->n * sizeof(int32_t), ce->st)
+                 : mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st);
+    if (dl != 0) return cu_fail(s, cs->want_greedy ? "greedy picks" : "logits");
     double t2 = now_ms();
     if (mj_cu_stream_sync(ce->cu, ce->st) != 0) return cu_fail(s, "logits");
     double t3 = now_ms();
-    for (int i = 0; i < c->n; i++)
-        memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V, row_bytes);
+    if (cs->want_greedy) {
+        const int32_t *h = (const int32_t *)cs->h_logits;
+        for (int i = 0; i < c->n; i++) ids[c->rows[i]] = h[i];
+    } else {
+        for (int i = 0; i < c->n; i++)
+            memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V,
+                   row_bytes);
+    }
     cs->t_prep += t1 - t0;
     cs->t_launch += t2 - t1;
     cs->t_wait += t3 - t2;
@@ -400,7 +416,9 @@ static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits) {
     return cs->trace_top1 ? trace_chunk(s, c) : 0;
 }
 
-int cuda_seqs_step(mj_seqs *s, float *logits) {
+/* Every row's pending tokens in chunks of whole rows (cuda_seqs_step and
+ * cuda_seqs_step_greedy). */
+static int step_rows(mj_seqs *s, float *logits, int32_t *ids) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     cuda_chunk *c = &cs->chunk;
@@ -425,10 +443,24 @@ int cuda_seqs_step(mj_seqs *s, float *logits) {
         }
         if (c->n == 0) break;
         c->decode = c->T <= CUDA_SKINNY_MAX;
-        if (run_chunk(s, c, logits) != 0) return -1;
+        if (run_chunk(s, c, logits, ids) != 0) return -1;
         for (int i = 0; i < c->n; i++) s->rows[c->rows[i]].done = c->q1[i];
     }
     return 0;
+}
+
+int cuda_seqs_step(mj_seqs *s, float *logits) {
+    cuda_seqs *cs = s->impl;
+    cs->want_greedy = false;
+    return step_rows(s, logits, NULL);
+}
+
+int cuda_seqs_step_greedy(mj_seqs *s, int32_t *ids) {
+    cuda_seqs *cs = s->impl;
+    cs->want_greedy = true;
+    int rc = step_rows(s, NULL, ids);
+    cs->want_greedy = false;
+    return rc;
 }
 
 /* ---- benchmark hook -------------------------------------------------------------------------- */

@@ -92,7 +92,9 @@ typedef struct cuda_seqs {
     mj_cu_ptr d_ids, d_pos, d_row, d_q, d_last, d_slot;
     void *h_in;             /* pinned image of in_buf */
     size_t in_bytes;
-    float *h_logits;        /* pinned [n_rows x V] */
+    float *h_logits;        /* pinned [n_rows x V] (also receives the greedy ids) */
+    mj_cu_ptr d_greedy;     /* int32 [n_rows]: a greedy step's picks (mj_fwd_argmax) */
+    bool want_greedy;       /* the step in progress ends with the argmax, not a logits download */
     cuda_attn_ctx attn;
     cuda_chunk chunk;
     /* decode graph: valid for graph_key */
@@ -115,6 +117,10 @@ int cuda_debug_check(mj_seqs *s, const char *stage);
 /* ---- cuda_forward.c ---------------------------------------------------------------- */
 /* Runs every row's pending tokens (mj_engine_ops.seqs_step). */
 int cuda_seqs_step(mj_seqs *s, float *logits);
+/* As cuda_seqs_step, but each stepped row's greedy pick goes to ids[r]
+ * (mj_engine_ops.seqs_step_greedy): an argmax kernel after the lm_head, inside
+ * the decode graph, and a download of one int32 per row. */
+int cuda_seqs_step_greedy(mj_seqs *s, int32_t *ids);
 
 /* ---- cuda_fwd_attn.c ---------------------------------------------------------------- */
 /* Prepare the attention of s (after the KV cache and rows exist). */

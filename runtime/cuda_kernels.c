@@ -27,6 +27,7 @@ static const char *const fk_names[FK_COUNT] = {
     "mj_fwd_gemv_glu1", "mj_fwd_gemv_glu2", "mj_fwd_gemv_glu4", "mj_fwd_gemv_glu8",
     "mj_fwd_gemv_rope1", "mj_fwd_gemv_rope2", "mj_fwd_gemv_rope4", "mj_fwd_gemv_rope8",
     "mj_fwd_gemv1_k2", "mj_fwd_gemv2_k2", "mj_fwd_gemv4_k2", "mj_fwd_gemv8_k2",
+    "mj_fwd_argmax",
 };
 
 static const char MAGIC[8] = {'M', 'J', 'F', 'W', 'D', 0, 0, 1};

@@ -245,6 +245,7 @@ void mj_seqs_free(mj_seqs *s) {
     if (s->impl && s->e->ops->seqs_close) s->e->ops->seqs_close(s);
     for (int r = 0; s->rows && r < s->n_rows; r++) row_free(&s->rows[r]);
     free(s->rows);
+    free(s->greedy_logits);
     free(s);
 }
 
@@ -273,8 +274,8 @@ int mj_seqs_prefill(mj_seqs *s, float *logits) {
     return 0;
 }
 
-int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits) {
-    if (!s || !next || !logits) return -1;
+/* Validate next[] and append it to the rows (positions, seq_len).  0 or -1. */
+static int append_tokens(mj_seqs *s, const int32_t *next) {
     if (!s->prefilled) return mj_seqs_fail(s, "append: prefill first");
     s->err[0] = 0;
     int32_t vocab = s->e->model->cfg.vocab;
@@ -293,7 +294,26 @@ int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits) {
         row->env.seq_len = row->len;
         row_positions(s, row, row->len - 1, row->len);
     }
+    return 0;
+}
+
+int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits) {
+    if (!s || !next || !logits) return -1;
+    if (append_tokens(s, next) != 0) return -1;
     return s->e->ops->seqs_step(s, logits);
+}
+
+int mj_seqs_append_greedy(mj_seqs *s, const int32_t *next, int32_t *ids) {
+    if (!s || !next || !ids) return -1;
+    if (append_tokens(s, next) != 0) return -1;
+    if (s->e->ops->seqs_step_greedy) return s->e->ops->seqs_step_greedy(s, ids);
+    size_t vocab = (size_t)s->e->model->cfg.vocab;
+    if (!s->greedy_logits && !(s->greedy_logits = malloc((size_t)s->n_rows * vocab * sizeof(float))))
+        return mj_seqs_fail(s, "append: out of memory");
+    if (s->e->ops->seqs_step(s, s->greedy_logits) != 0) return -1;
+    for (int r = 0; r < s->n_rows; r++)
+        if (next[r] >= 0) ids[r] = mj_sample(s->greedy_logits + (size_t)r * vocab, (int32_t)vocab, NULL, NULL);
+    return 0;
 }
 
 /* ---- prefix caches -------------------------------------------------------------------- */

@@ -64,6 +64,12 @@ int mj_seqs_prefill(mj_seqs *s, float *logits);
 /* Append next[r] to row r (next[r] < 0: row r is finished and skipped; its
  * logits row is left untouched) and compute logits for the following token. */
 int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits);
+/* As mj_seqs_append, but returns each appended row's greedy next token in
+ * ids[r] (exactly what mj_sample picks at temperature 0 from the logits
+ * mj_seqs_append would give) instead of the logits; rows with next[r] < 0
+ * keep ids[r].  On the GPU the pick runs on the device and only the ids are
+ * downloaded. */
+int mj_seqs_append_greedy(mj_seqs *s, const int32_t *next, int32_t *ids);
 /* The last error message of s (empty if none). */
 const char *mj_seqs_error(const mj_seqs *s);
 

@@ -38,6 +38,11 @@ typedef struct mj_engine_ops {
      * logits after each such row's last token to logits + r * vocab.  Rows
      * with nothing new are untouched.  0, or -1 with a message in s->err. */
     int (*seqs_step)(mj_seqs *s, float *logits);
+    /* Optional: as seqs_step, but instead of logits write each stepped row's
+     * greedy next token (what mj_sample picks at temperature 0: the largest
+     * logit, lowest id among equals, NaN never wins) to ids[r].  NULL: the
+     * generic path steps with logits and picks on the host. */
+    int (*seqs_step_greedy)(mj_seqs *s, int32_t *ids);
     /* Prefix caches (optional: NULL when the device has none). */
     int (*prefix_open)(mj_prefix *p, char *err, size_t errn);   /* computes p's K/V */
     void (*prefix_close)(mj_prefix *p);
@@ -78,6 +83,7 @@ struct mj_seqs {
     bool prefilled;
     bool mask_uses_h;       /* classify/mask per head instead of once for all */
     const mj_prefix *prefix;/* when started from a prefix cache (not owned) */
+    float *greedy_logits;   /* [n_rows x vocab] host scratch of mj_seqs_append_greedy's generic path */
     void *impl;             /* device state */
     char err[256];
 };

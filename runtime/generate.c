@@ -108,14 +108,18 @@ static int gen_finish(gen_row *g, const mj_tokenizer *tok, mj_gen_result *res) {
     return 0;
 }
 
-/* The sampling loop over an initialised batch.  0 or -1 (err set). */
+/* The sampling loop over an initialised batch.  Greedy decoding takes its
+ * picks from mj_seqs_append_greedy (on the GPU: an argmax on the device, no
+ * logits download); the picks are the same as mj_sample's.  0 or -1 (err set). */
 static int gen_loop(mj_seqs *s, gen_row *g, int n_rows, const mj_tokenizer *tok,
                     const mj_sampling *sp, const mj_stop *stop, const int32_t *eos, int n_eos,
                     int32_t vocab, char *err, size_t errn) {
     float *logits = malloc((size_t)n_rows * (size_t)vocab * sizeof *logits);
-    int32_t *next = malloc((size_t)n_rows * sizeof *next);
+    int32_t *next = malloc((size_t)n_rows * sizeof *next), *ids = malloc((size_t)n_rows * sizeof *ids);
+    const bool greedy = !sp || sp->temperature <= 0.0f;
+    bool have_ids = false;   /* ids[] hold the last step's greedy picks */
     int rc = 0;
-    if (!logits || !next) { gen_err(err, errn, "out of memory"); rc = -1; }
+    if (!logits || !next || !ids) { gen_err(err, errn, "out of memory"); rc = -1; }
     if (rc == 0 && mj_seqs_prefill(s, logits) != 0) {
         gen_err(err, errn, "%s", mj_seqs_error(s));
         rc = -1;
@@ -125,7 +129,7 @@ static int gen_loop(mj_seqs *s, gen_row *g, int n_rows, const mj_tokenizer *tok,
         for (int r = 0; r < n_rows; r++) {
             next[r] = -1;
             if (g[r].finished) continue;
-            int32_t id = mj_sample(logits + (size_t)r * (size_t)vocab, vocab, sp, &g[r].rng);
+            int32_t id = have_ids ? ids[r] : mj_sample(logits + (size_t)r * (size_t)vocab, vocab, sp, &g[r].rng);
             if (gen_take(&g[r], id, eos, n_eos, tok, stop, stop->max_new_tokens) != 0) {
                 gen_err(err, errn, "out of memory");
                 rc = -1;
@@ -134,11 +138,14 @@ static int gen_loop(mj_seqs *s, gen_row *g, int n_rows, const mj_tokenizer *tok,
             if (!g[r].finished) { next[r] = id; active++; }
         }
         if (rc != 0 || active == 0) break;
-        if (mj_seqs_append(s, next, logits) != 0) {
+        int st = greedy ? mj_seqs_append_greedy(s, next, ids) : mj_seqs_append(s, next, logits);
+        have_ids = greedy;
+        if (st != 0) {
             gen_err(err, errn, "%s", mj_seqs_error(s));
             rc = -1;
         }
     }
+    free(ids);
     free(logits);
     free(next);
     return rc;

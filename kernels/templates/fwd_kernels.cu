@@ -531,3 +531,46 @@ extern "C" __global__ void mj_fwd_copy_prefix(const uint16_t *ks, const uint16_t
         dv[i] = sv[i];
     }
 }
+
+/* ---- greedy pick ----------------------------------------------------------------------------- */
+
+/* (v, i) beats (w, j): larger value, then lower index; i == V marks "none". */
+static __device__ __forceinline__ bool argmax_better(float v, int i, float w, int j) {
+    return v > w || (v == w && i < j);
+}
+
+/* grid (n), block 1024: ids[b] = the index of the largest of logits[b][0..V),
+ * lowest index among equals, NaN never wins, 0 when no value beats -inf —
+ * exactly runtime/sample.c's host argmax (mj_sample at temperature 0). */
+extern "C" __global__ void __launch_bounds__(1024) mj_fwd_argmax(const float *logits, int32_t *ids, int V) {
+    pdl_wait();
+    pdl_trigger();
+    __shared__ float sv[32];
+    __shared__ int si[32];
+    const float *x = logits + (int64_t)blockIdx.x * V;
+    float bv = __int_as_float(0xff800000);
+    int bi = V;
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+        const float v = x[i];
+        if (v > bv) { bv = v; bi = i; }   /* strict: the first of equals; NaN fails the test */
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+        const float w = __shfl_xor_sync(0xffffffffu, bv, o);
+        const int j = __shfl_xor_sync(0xffffffffu, bi, o);
+        if (argmax_better(w, j, bv, bi)) { bv = w; bi = j; }
+    }
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    if (lane == 0) { sv[warp] = bv; si[warp] = bi; }
+    __syncthreads();
+    if (warp == 0) {
+        const int nw = (int)(blockDim.x >> 5);
+        bv = lane < nw ? sv[lane] : __int_as_float(0xff800000);
+        bi = lane < nw ? si[lane] : V;
+        for (int o = 16; o > 0; o >>= 1) {
+            const float w = __shfl_xor_sync(0xffffffffu, bv, o);
+            const int j = __shfl_xor_sync(0xffffffffu, bi, o);
+            if (argmax_better(w, j, bv, bi)) { bv = w; bi = j; }
+        }
+        if (lane == 0) ids[blockIdx.x] = bi == V ? 0 : bi;
+    }
+}

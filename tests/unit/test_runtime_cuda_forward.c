@@ -185,6 +185,31 @@ static int run(mj_engine *e, const mj_prefix *pre, const mj_program *p, const mj
     return rc;
 }
 
+/* The same steps as run() with tok_in, through mj_seqs_append_greedy: every
+ * step's ids must be the host argmax (mj_sample, temperature 0) of the logits
+ * that run() gave for it (lg, same layout as run()'s out).  The number of
+ * mismatches, or -1. */
+static int run_greedy(mj_engine *e, const mj_program *p, const mj_mask_fns *f, const rows *R, const float *lg,
+                      const int32_t *tok_in) {
+    int32_t V = mj_engine_model(e)->cfg.vocab;
+    char err[512] = "";
+    mj_seqs *s = mj_seqs_init(e, p, f, ROWS, R->spec, STEPS, err, sizeof err);
+    float *tmp = malloc((size_t)ROWS * V * sizeof *tmp);
+    if (!s || !tmp) { fprintf(stderr, "greedy seqs: %s\n", err); mj_seqs_free(s); free(tmp); return -1; }
+    int rc = mj_seqs_prefill(s, tmp), bad = 0;
+    for (int st = 1; rc == 0 && st <= STEPS; st++) {
+        int32_t next[ROWS], ids[ROWS];
+        for (int r = 0; r < ROWS; r++) next[r] = tok_in[(st - 1) * ROWS + r];
+        rc = mj_seqs_append_greedy(s, next, ids);
+        for (int r = 0; rc == 0 && r < ROWS; r++)
+            bad += ids[r] != mj_sample(lg + ((size_t)st * ROWS + r) * V, V, NULL, NULL);
+    }
+    if (rc != 0) fprintf(stderr, "greedy run: %s\n", mj_seqs_error(s));
+    mj_seqs_free(s);
+    free(tmp);
+    return rc != 0 ? -1 : bad;
+}
+
 /* max |a - b| / max |b| over every step, and the share of argmax agreement
  * where b's top-2 margin is clear. */
 static double compare(const float *a, const float *b, int32_t V, double *agree) {
@@ -287,6 +312,10 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         unsetenv("MJ_CUDA_ATTN");
         unsetenv("MJ_CUDA_FUSE_NORM");
         unsetenv("MJ_CUDA_PDL");
+        /* greedy picks on the device (default settings, graphs on): the host's argmax of mode 0's logits */
+        int bad = run_greedy(gpu, p, &f, &R, got3, toks);
+        printf("  %-27s %-20s greedy on the device: %d of %d picks differ\n", what, mask, bad, STEPS * ROWS);
+        CHECKF(bad == 0, "%s %s: device greedy picks differ from the logits' argmax (%d)", what, mask, bad);
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
         mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
         if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);

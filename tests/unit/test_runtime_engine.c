@@ -462,6 +462,50 @@ static void test_prefix(mj_engine *e, const mj_model *m) {
 }
 
 /* Per-row stops: EOS for one row, length for the other; bad input errors. */
+/* mj_seqs_append_greedy picks what mj_sample picks at temperature 0 from the
+ * logits mj_seqs_append gives, and leaves finished rows' ids alone. */
+static void test_append_greedy(mj_engine *e, const mj_model *m) {
+    mj_program *p = compile(M_FUSION);
+    if (!p) { CHECK(0); return; }
+    mj_mask_fns fns = mj_interp_fns(p);
+    enum { R = 3 };
+    static row_data rd[R];
+    mj_row_spec specs[R];
+    for (int r = 0; r < R; r++) {
+        row_make(&rd[r], p, m, 30 + 7 * r, 12 + 5 * r, 3, 400 + r);
+        specs[r] = rd[r].spec;
+    }
+    char err[256] = "";
+    int32_t V = m->cfg.vocab;
+    float *a = malloc((size_t)R * V * 4);
+    mj_seqs *s1 = mj_seqs_init(e, p, &fns, R, specs, 4, err, sizeof err);
+    mj_seqs *s2 = mj_seqs_init(e, p, &fns, R, specs, 4, err, sizeof err);
+    CHECKF(s1 && s2 && a, "greedy seqs: %s", err);
+    if (s1 && s2 && a) {
+        CHECK(mj_seqs_prefill(s1, a) == 0 && mj_seqs_prefill(s2, a) == 0);
+        int32_t next[R], ids[R];
+        for (int r = 0; r < R; r++) next[r] = mj_sample(a + (size_t)r * V, V, NULL, NULL);
+        for (int k = 0; k < 3; k++) {
+            if (k == 2) next[1] = -1;                 /* row 1 finished: its id stays */
+            ids[1] = -7;
+            CHECK(mj_seqs_append(s1, next, a) == 0);
+            CHECKF(mj_seqs_append_greedy(s2, next, ids) == 0, "greedy append: %s", mj_seqs_error(s2));
+            for (int r = 0; r < R; r++) {
+                if (next[r] < 0) { CHECKF(ids[r] == -7, "finished row's id kept (%d)", ids[r]); continue; }
+                int32_t want = mj_sample(a + (size_t)r * V, V, NULL, NULL);
+                CHECKF(ids[r] == want, "step %d row %d: greedy %d, argmax of logits %d", k, r, ids[r], want);
+                next[r] = want;
+            }
+        }
+        int32_t bad[R] = {V, -1, -1};
+        CHECK(mj_seqs_append_greedy(s2, bad, ids) != 0 && strstr(mj_seqs_error(s2), "outside the vocabulary"));
+    }
+    mj_seqs_free(s1);
+    mj_seqs_free(s2);
+    free(a);
+    mj_program_free(p);
+}
+
 static void test_generate(mj_engine *e, mj_model *m) {
     mj_program *p = compile(M_CAUSAL);
     if (!p) { CHECK(0); return; }
@@ -584,6 +628,7 @@ int main(void) {
             test_decode_batch(e, &m, M_HEADS, "heads decode");
             test_decode_batch(e, &m, M_PREFIXLM, "prefix-LM decode");
             test_prefix(e, &m);
+            test_append_greedy(e, &m);
             test_generate(e, &m);
         }
         mj_engine_free(e);
