@@ -20,6 +20,7 @@ struct mj_attn {
     const mj_program *p;
     int head_dim;
     int qtile;                 /* query rows of one prefill tile: 64 or 128 */
+    bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
     void *mod[K_COUNT];
     void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions, *fn_partial;
     int smem[K_COUNT];
@@ -53,8 +54,9 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
     return a->compile_ms[k];
 }
 
-/* Tuning switches (environment): MJ_ATTN_QTILE=128 (128-row prefill tiles;
- * default 64: on an H100, 15-20% faster up to 8k tokens, 3% slower at 32k),
+/* Tuning switches (environment): MJ_ATTN_WS=0 (on sm_90a, the previous
+ * prefill kernel attn_prefill instead of the warp-specialised attn_prefill_ws),
+ * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
  * blocks evaluate the mask in the attention kernel instead of bitmasks). */
 static int env_qtile(void) {
@@ -67,18 +69,26 @@ static bool env_flag(const char *name) {
 }
 static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA"); }
 
+/* Whether prefill for arch runs attn_prefill_ws: sm_90a unless MJ_ATTN_WS=0
+ * or MJ_ATTN_NO_WGMMA is set. */
+static bool use_ws(const char *arch) {
+    const char *w = getenv("MJ_ATTN_WS");
+    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && !(w && !strcmp(w, "0"));
+}
+
 /* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
 static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
     char defs[96];
+    const bool ws = k == K_PREFILL && use_ws(arch);
     if (k == K_PREFILL)
-        snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s", head_dim, qtile,
+        snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s", head_dim, ws ? 128 : qtile,
                  env_no_wgmma() ? " MJ_NO_WGMMA=1" : "");
     else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d", head_dim);
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
     o.arch = arch;
-    o.template_name = k == K_PREFILL ? "attn_prefill" : "attn_decode";
+    o.template_name = ws ? "attn_prefill_ws" : k == K_PREFILL ? "attn_prefill" : "attn_decode";
     o.defines = defs;
     return mj_cuda_compile(p, &o, art, d);
 }
@@ -123,7 +133,8 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->cu = cu;
     a->p = p;
     a->head_dim = head_dim;
-    a->qtile = env_qtile();
+    a->warp_spec = use_ws(mj_cu_arch(cu));
+    a->qtile = a->warp_spec ? 128 : env_qtile();
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -389,10 +400,13 @@ int mj_attn_run(mj_attn *a) {
     mj_attn_params *P = &a->prm;
     void *args[] = {P};
     if (!a->decode) {
-        if (mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads, (unsigned)P->n_rows,
-                         (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args) != 0)
-            return cu_fail(a, "prefill kernel");
-        return 0;
+        /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
+         * index (longest list first) is the slowest dimension */
+        int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
+                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL], args)
+                       : mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads,
+                                      (unsigned)P->n_rows, (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args);
+        return rc != 0 ? cu_fail(a, "prefill kernel") : 0;
     }
     int G = P->n_heads / P->n_kv_heads;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
