@@ -59,8 +59,8 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
  * blocks evaluate the mask in the attention kernel instead of bitmasks),
- * MJ_ATTN_DEFINES="A=1 B=2" (development: extra -D options for the prefill
- * template, e.g. attn_prefill_ws's MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM). */
+ * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
+ * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM). */
 static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
@@ -84,9 +84,12 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
     char defs[256];
     const bool ws = k == K_PREFILL && use_ws(arch);
     const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
-    if (k == K_PREFILL)
-        snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s", head_dim, ws ? 128 : qtile,
-                 env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", extra && *extra ? " " : "", extra ? extra : "");
+    if (k == K_PREFILL) {
+        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s", head_dim, ws ? 128 : qtile,
+                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", extra && *extra ? " " : "", extra ? extra : "");
+        for (int i = 0; i < n && i < (int)sizeof defs; i++)
+            if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
+    }
     else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d", head_dim);
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
