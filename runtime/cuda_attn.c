@@ -20,6 +20,9 @@ struct mj_attn {
     const mj_program *p;
     int head_dim;
     int qtile;                 /* query rows of one prefill tile: 64 or 128 */
+    _Alignas(64) unsigned char tmap[2][128];   /* attn_prefill_ws: CUtensorMaps of K and V */
+    int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
+    int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
     bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
     void *mod[K_COUNT];
     void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions, *fn_partial;
@@ -59,6 +62,7 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
  * blocks evaluate the mask in the attention kernel instead of bitmasks),
+ * MJ_ATTN_NO_TMA=1 (attn_prefill_ws copies K/V with cp.async only),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM). */
 static int env_qtile(void) {
@@ -76,6 +80,19 @@ static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA"); }
 static bool use_ws(const char *arch) {
     const char *w = getenv("MJ_ATTN_WS");
     return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && !(w && !strcmp(w, "0"));
+}
+
+/* Tensor maps of the plan's K and V for attn_prefill_ws (64 x 64 boxes of one
+ * kv head, 128-byte swizzle).  Without them (no driver entry point, an
+ * unaligned tensor, MJ_ATTN_NO_TMA=1) the kernel copies with cp.async. */
+static void encode_tmaps(mj_attn *a) {
+    const mj_attn_params *P = &a->prm;
+    a->tma = 0;
+    if (!a->warp_spec || a->decode || env_flag("MJ_ATTN_NO_TMA")) return;
+    uint64_t inner = (uint64_t)P->kv_tok_stride, rows = (uint64_t)(a->kv_rows > 0 ? a->kv_rows : 1);
+    if (mj_cu_tensor_map_bf16(a->cu, a->tmap[0], P->k, inner, rows, inner * 2, 64, 64) == 0 &&
+        mj_cu_tensor_map_bf16(a->cu, a->tmap[1], P->v, inner, rows, inner * 2, 64, 64) == 0)
+        a->tma = 1;
 }
 
 /* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
@@ -386,6 +403,14 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     P->pmask_count = a->ws + L.pmask_count;
     P->pmask_work = a->ws + L.pmask_work;
     P->o_part = a->ws + L.o_part;
+    a->kv_rows = 0;
+    int64_t packed = 0;
+    for (int r = 0; r < b->n_rows; r++) {
+        int64_t end = (b->k_start ? b->k_start[r] : packed) + b->k_len[r];
+        if (end > a->kv_rows) a->kv_rows = end;
+        packed += b->k_len[r];
+    }
+    encode_tmaps(a);
     P->lse_part = a->ws + L.lse_part;
     int max_sblocks = 0;
     for (int r = 0; r < b->n_rows; r++)
@@ -408,8 +433,9 @@ int mj_attn_run(mj_attn *a) {
     if (!a->decode) {
         /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
          * index (longest list first) is the slowest dimension */
+        void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};
         int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
-                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL], args)
+                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL], ws_args)
                        : mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads,
                                       (unsigned)P->n_rows, (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args);
         return rc != 0 ? cu_fail(a, "prefill kernel") : 0;
@@ -432,6 +458,7 @@ int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu
     a->prm.k = k;
     a->prm.v = v;
     a->prm.o = o;
+    encode_tmaps(a);
     return 0;
 }
 
