@@ -21,6 +21,7 @@ struct mj_attn {
     int head_dim;
     int qtile;                 /* query rows of one prefill tile: 64 or 128 */
     _Alignas(64) unsigned char tmap[2][128];   /* attn_prefill_ws: CUtensorMaps of K and V */
+    bool tma_req;              /* MJ_ATTN_TMA=1: attn_prefill_ws built with MJ_WS_TMA (takes the maps) */
     int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
     int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
     bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
@@ -62,7 +63,8 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
  * blocks evaluate the mask in the attention kernel instead of bitmasks),
- * MJ_ATTN_NO_TMA=1 (attn_prefill_ws copies K/V with cp.async only),
+ * MJ_ATTN_TMA=1 (experimental, not yet run on a GPU: attn_prefill_ws loads
+ * whole K/V blocks with the bulk tensor copy engine),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM). */
 static int env_qtile(void) {
@@ -82,13 +84,14 @@ static bool use_ws(const char *arch) {
     return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && !(w && !strcmp(w, "0"));
 }
 
-/* Tensor maps of the plan's K and V for attn_prefill_ws (64 x 64 boxes of one
- * kv head, 128-byte swizzle).  Without them (no driver entry point, an
- * unaligned tensor, MJ_ATTN_NO_TMA=1) the kernel copies with cp.async. */
+/* Tensor maps of the plan's K and V for attn_prefill_ws built with MJ_WS_TMA
+ * (MJ_ATTN_TMA=1, experimental: 64 x 64 boxes of one kv head, 128-byte
+ * swizzle).  Without them (no driver entry point, an unaligned tensor) that
+ * kernel copies with cp.async. */
 static void encode_tmaps(mj_attn *a) {
     const mj_attn_params *P = &a->prm;
     a->tma = 0;
-    if (!a->warp_spec || a->decode || env_flag("MJ_ATTN_NO_TMA")) return;
+    if (!a->tma_req || a->decode) return;
     uint64_t inner = (uint64_t)P->kv_tok_stride, rows = (uint64_t)(a->kv_rows > 0 ? a->kv_rows : 1);
     if (mj_cu_tensor_map_bf16(a->cu, a->tmap[0], P->k, inner, rows, inner * 2, 64, 64) == 0 &&
         mj_cu_tensor_map_bf16(a->cu, a->tmap[1], P->v, inner, rows, inner * 2, 64, 64) == 0)
@@ -102,8 +105,9 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
     const bool ws = k == K_PREFILL && use_ws(arch);
     const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
     if (k == K_PREFILL) {
-        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s", head_dim, ws ? 128 : qtile,
-                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", extra && *extra ? " " : "", extra ? extra : "");
+        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s", head_dim, ws ? 128 : qtile,
+                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_flag("MJ_ATTN_TMA") ? " MJ_WS_TMA=1" : "",
+                         extra && *extra ? " " : "", extra ? extra : "");
         for (int i = 0; i < n && i < (int)sizeof defs; i++)
             if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
     }
@@ -158,6 +162,7 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->head_dim = head_dim;
     a->warp_spec = use_ws(mj_cu_arch(cu));
     a->qtile = a->warp_spec ? 128 : env_qtile();
+    a->tma_req = a->warp_spec && env_flag("MJ_ATTN_TMA");
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -433,9 +438,10 @@ int mj_attn_run(mj_attn *a) {
     if (!a->decode) {
         /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
          * index (longest list first) is the slowest dimension */
-        void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};
+        void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};   /* the maps: MJ_WS_TMA builds only */
         int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
-                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL], ws_args)
+                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL],
+                                      a->tma_req ? ws_args : args)
                        : mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads,
                                       (unsigned)P->n_rows, (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args);
         return rc != 0 ? cu_fail(a, "prefill kernel") : 0;
