@@ -7,7 +7,9 @@
  * max |out - ref| / max |ref| <= 1e-2, no NaN, every output written, rows
  * with no visible key exactly zero, positions equal to the interpreter's, the
  * same plan on copies of the tensors (mj_attn_set_tensors) bit-identical.
- * Skips with a message where no GPU or driver is present. */
+ * Skips with a message where no GPU or driver is present.  MJ_ATTN_ONLY=NAME
+ * runs one example; MJ_ATTN_NO_LONG=1 skips the 16k-token rows (for
+ * compute-sanitizer runs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
