@@ -20,6 +20,11 @@ struct mj_attn {
     const mj_program *p;
     int head_dim;
     int qtile;                 /* query rows of one prefill tile: 64 or 128 */
+    _Alignas(64) unsigned char tmap[2][128];   /* attn_prefill_ws: CUtensorMaps of K and V */
+    bool tma_req;              /* MJ_ATTN_TMA=1: attn_prefill_ws built with MJ_WS_TMA (takes the maps) */
+    int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
+    int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
+    bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
     void *mod[K_COUNT];
     void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions, *fn_partial;
     int smem[K_COUNT];
@@ -54,10 +59,15 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
     return a->compile_ms[k];
 }
 
-/* Tuning switches (environment): MJ_ATTN_QTILE=128 (128-row prefill tiles;
- * default 64: on an H100, 15-20% faster up to 8k tokens, 3% slower at 32k),
+/* Tuning switches (environment): MJ_ATTN_WS=0 (on sm_90a, the previous
+ * prefill kernel attn_prefill instead of the warp-specialised attn_prefill_ws),
+ * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
- * blocks evaluate the mask in the attention kernel instead of bitmasks);
+ * blocks evaluate the mask in the attention kernel instead of bitmasks),
+ * MJ_ATTN_TMA=1 (experimental, not yet run on a GPU: attn_prefill_ws loads
+ * whole K/V blocks with the bulk tensor copy engine),
+ * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
+ * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM);
  * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS (below). */
 static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
@@ -77,18 +87,45 @@ static int env_decode_stages(void) {
     return v && atoi(v) == 3 ? 3 : 2;
 }
 
+/* Whether prefill for arch runs attn_prefill_ws: sm_90a unless MJ_ATTN_WS=0
+ * or MJ_ATTN_NO_WGMMA is set. */
+static bool use_ws(const char *arch) {
+    const char *w = getenv("MJ_ATTN_WS");
+    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && !(w && !strcmp(w, "0"));
+}
+
+/* Tensor maps of the plan's K and V for attn_prefill_ws built with MJ_WS_TMA
+ * (MJ_ATTN_TMA=1, experimental: 64 x 64 boxes of one kv head, 128-byte
+ * swizzle).  Without them (no driver entry point, an unaligned tensor) that
+ * kernel copies with cp.async. */
+static void encode_tmaps(mj_attn *a) {
+    const mj_attn_params *P = &a->prm;
+    a->tma = 0;
+    if (!a->tma_req || a->decode) return;
+    uint64_t inner = (uint64_t)P->kv_tok_stride, rows = (uint64_t)(a->kv_rows > 0 ? a->kv_rows : 1);
+    if (mj_cu_tensor_map_bf16(a->cu, a->tmap[0], P->k, inner, rows, inner * 2, 64, 64) == 0 &&
+        mj_cu_tensor_map_bf16(a->cu, a->tmap[1], P->v, inner, rows, inner * 2, 64, 64) == 0)
+        a->tma = 1;
+}
+
 /* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
 static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
-    char defs[96];
-    if (k == K_PREFILL)
-        snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s", head_dim, qtile,
-                 env_no_wgmma() ? " MJ_NO_WGMMA=1" : "");
+    char defs[256];
+    const bool ws = k == K_PREFILL && use_ws(arch);
+    const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
+    if (k == K_PREFILL) {
+        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s", head_dim, ws ? 128 : qtile,
+                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_flag("MJ_ATTN_TMA") ? " MJ_WS_TMA=1" : "",
+                         extra && *extra ? " " : "", extra ? extra : "");
+        for (int i = 0; i < n && i < (int)sizeof defs; i++)
+            if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
+    }
     else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d", head_dim, env_decode_stages());
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
     o.arch = arch;
-    o.template_name = k == K_PREFILL ? "attn_prefill" : "attn_decode";
+    o.template_name = ws ? "attn_prefill_ws" : k == K_PREFILL ? "attn_prefill" : "attn_decode";
     o.defines = defs;
     return mj_cuda_compile(p, &o, art, d);
 }
@@ -133,7 +170,9 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->cu = cu;
     a->p = p;
     a->head_dim = head_dim;
-    a->qtile = env_qtile();
+    a->warp_spec = use_ws(mj_cu_arch(cu));
+    a->qtile = a->warp_spec ? 128 : env_qtile();
+    a->tma_req = a->warp_spec && env_flag("MJ_ATTN_TMA");
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -387,6 +426,14 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     P->pmask_count = a->ws + L.pmask_count;
     P->pmask_work = a->ws + L.pmask_work;
     P->o_part = a->ws + L.o_part;
+    a->kv_rows = 0;
+    int64_t packed = 0;
+    for (int r = 0; r < b->n_rows; r++) {
+        int64_t end = (b->k_start ? b->k_start[r] : packed) + b->k_len[r];
+        if (end > a->kv_rows) a->kv_rows = end;
+        packed += b->k_len[r];
+    }
+    encode_tmaps(a);
     P->lse_part = a->ws + L.lse_part;
     int max_sblocks = 0;
     for (int r = 0; r < b->n_rows; r++)
@@ -415,10 +462,15 @@ int mj_attn_run(mj_attn *a) {
     mj_attn_params *P = &a->prm;
     void *args[] = {P};
     if (!a->decode) {
-        if (mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads, (unsigned)P->n_rows,
-                         (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args) != 0)
-            return cu_fail(a, "prefill kernel");
-        return 0;
+        /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
+         * index (longest list first) is the slowest dimension */
+        void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};   /* the maps: MJ_WS_TMA builds only */
+        int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
+                                      (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL],
+                                      a->tma_req ? ws_args : args)
+                       : mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads,
+                                      (unsigned)P->n_rows, (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args);
+        return rc != 0 ? cu_fail(a, "prefill kernel") : 0;
     }
     int G = P->n_heads / P->n_kv_heads;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
@@ -440,6 +492,7 @@ int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu
     a->prm.k = k;
     a->prm.v = v;
     a->prm.o = o;
+    encode_tmaps(a);
     return 0;
 }
 

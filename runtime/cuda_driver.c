@@ -7,7 +7,9 @@
  * and graph capture (the "ext" entry points, bound separately so that a
  * driver lacking one only disables that feature), and a per-thread current
  * stream that mj_cu_launch uses (NULL, the legacy default stream, unless a
- * caller sets one: H4's code is unchanged in behaviour). */
+ * caller sets one: H4's code is unchanged in behaviour).  The prefill kernel
+ * added cuTensorMapEncodeTiled (mj_cu_tensor_map_bf16), bound as an "ext"
+ * entry point. */
 #include "cuda_driver.h"
 
 #include <dlfcn.h>
@@ -67,6 +69,9 @@ typedef struct cu_ext_fns {
     CUresult (*graph_exec_destroy)(CUgraphExec);
     CUresult (*graph_destroy)(CUgraph);
     CUresult (*launch_ex)(const CUlaunchConfig *, CUfunction, void **, void **);
+    CUresult (*tmap_tiled)(CUtensorMap *, CUtensorMapDataType, cuuint32_t, void *, const cuuint64_t *,
+                           const cuuint64_t *, const cuuint32_t *, const cuuint32_t *, CUtensorMapInterleave,
+                           CUtensorMapSwizzle, CUtensorMapL2promotion, CUtensorMapFloatOOBfill); /* (prefill) */
 } cu_ext_fns;
 
 struct mj_cu {
@@ -152,6 +157,7 @@ static void bind_ext(mj_cu *cu) {
         {(void **)&cu->x.graph_exec_destroy, "cuGraphExecDestroy"},
         {(void **)&cu->x.graph_destroy, "cuGraphDestroy"},
         {(void **)&cu->x.launch_ex, "cuLaunchKernelEx"},
+        {(void **)&cu->x.tmap_tiled, "cuTensorMapEncodeTiled"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) *t[i].slot = dlsym(cu->lib, t[i].name);
 }
@@ -290,6 +296,21 @@ int mj_cu_module_int(mj_cu *cu, void *mod, const char *name, int *value) {
 int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes) {
     CU_CALL(cu, "cuFuncSetAttribute", cu->f.fn_attr((CUfunction)fn,
             CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, bytes));
+    return 0;
+}
+
+int mj_cu_tensor_map_bf16(mj_cu *cu, void *map, mj_cu_ptr base, uint64_t inner, uint64_t rows,
+                          uint64_t row_bytes, unsigned box_inner, unsigned box_rows) {
+    if (!cu->x.tmap_tiled) {
+        snprintf(cu->err, sizeof cu->err, "cuTensorMapEncodeTiled missing in the driver");
+        return -1;
+    }
+    cuuint64_t dim[2] = {inner, rows}, stride[1] = {row_bytes};
+    cuuint32_t box[2] = {box_inner, box_rows}, estride[2] = {1, 1};
+    CU_CALL(cu, "cuTensorMapEncodeTiled",
+            cu->x.tmap_tiled((CUtensorMap *)map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, (void *)(uintptr_t)base, dim,
+                             stride, box, estride, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                             CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
     return 0;
 }
 

@@ -94,5 +94,12 @@ int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned 
 int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s);
 int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms);
 void mj_cu_graph_free(mj_cu *cu, void *exec);
+/* (prefill, sm_90) A 2-D bf16 tensor map for the bulk tensor copy engine into
+ * map (128 bytes, 64-byte aligned): `rows` rows of `inner` elements,
+ * row_bytes apart, from base; boxes of box_inner x box_rows elements, 128-byte
+ * swizzle, zeros out of bounds.  Returns 0, or -1 (entry point missing or the
+ * driver refused; mj_cu_error says which). */
+int mj_cu_tensor_map_bf16(mj_cu *cu, void *map, mj_cu_ptr base, uint64_t inner, uint64_t rows,
+                          uint64_t row_bytes, unsigned box_inner, unsigned box_rows);
 
 #endif

@@ -7,7 +7,9 @@
  * max |out - ref| / max |ref| <= 1e-2, no NaN, every output written, rows
  * with no visible key exactly zero, positions equal to the interpreter's, the
  * same plan on copies of the tensors (mj_attn_set_tensors) bit-identical.
- * Skips with a message where no GPU or driver is present. */
+ * Skips with a message where no GPU or driver is present.  MJ_ATTN_ONLY=NAME
+ * runs one example; MJ_ATTN_NO_LONG=1 skips the 16k-token rows (for
+ * compute-sanitizer runs). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,12 +275,14 @@ int main(void) {
     mj_diags_print(&d, stderr);
     mj_diags_free(&d);
     const char *only = getenv("MJ_ATTN_ONLY");   /* development: one example */
+    const char *no_long = getenv("MJ_ATTN_NO_LONG");
     warm_ctx w = {progs, np};
     gt_parallel_for((int64_t)np * 2, warm_one, &w);
     for (int i = 0; i < np; i++) {
         if (only && !strstr(names[i], only)) continue;
         bool long_rows = strstr(names[i], "fusion_seed") || strstr(names[i], "causal") ||
                          strstr(names[i], "sliding_window") || strstr(names[i], "empty_rows");
+        if (no_long && *no_long == '1') long_rows = false;   /* compute-sanitizer runs */
         run_program(progs[i], names[i], long_rows);
     }
     printf("worst relative error %.3g\n", worst_rel);
