@@ -21,7 +21,7 @@ struct mj_attn {
     int head_dim;
     int qtile;                 /* query rows of one prefill tile: 64 or 128 */
     _Alignas(64) unsigned char tmap[2][128];   /* attn_prefill_ws: CUtensorMaps of K and V */
-    bool tma_req;              /* MJ_ATTN_TMA=1: attn_prefill_ws built with MJ_WS_TMA (takes the maps) */
+    bool tma_req;              /* attn_prefill_ws built with MJ_WS_TMA (takes the maps; MJ_ATTN_TMA=0: not) */
     int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
     int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
     bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
@@ -64,8 +64,8 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * MJ_ATTN_QTILE=128 (attn_prefill only: 128-row tiles; default 64),
  * MJ_ATTN_NO_WGMMA=1 (mma.sync on sm_90a too), MJ_ATTN_NO_PMASK=1 (PARTIAL
  * blocks evaluate the mask in the attention kernel instead of bitmasks),
- * MJ_ATTN_TMA=1 (experimental, not yet run on a GPU: attn_prefill_ws loads
- * whole K/V blocks with the bulk tensor copy engine),
+ * MJ_ATTN_TMA=0 (attn_prefill_ws copies K/V with cp.async instead of loading
+ * whole blocks with the bulk tensor copy engine, the default),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM);
  * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS (below). */
@@ -78,6 +78,12 @@ static bool env_flag(const char *name) {
     return w && *w && strcmp(w, "0") != 0;
 }
 static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA"); }
+/* attn_prefill_ws loads K/V with TMA unless MJ_ATTN_TMA=0 (H100: 1.3-1.6x
+ * faster from 8k tokens on; bench/RESULTS.md). */
+static bool env_tma(void) {
+    const char *w = getenv("MJ_ATTN_TMA");
+    return !(w && !strcmp(w, "0"));
+}
 
 /* MJ_ATTN_DECODE_STAGES=3: the decode kernel's K/V ring with two blocks in
  * flight; default 2 (one, as H4: 3 was within noise standalone and slower
@@ -95,7 +101,7 @@ static bool use_ws(const char *arch) {
 }
 
 /* Tensor maps of the plan's K and V for attn_prefill_ws built with MJ_WS_TMA
- * (MJ_ATTN_TMA=1, experimental: 64 x 64 boxes of one kv head, 128-byte
+ * (default; MJ_ATTN_TMA=0 turns it off: 64 x 64 boxes of one kv head, 128-byte
  * swizzle).  Without them (no driver entry point, an unaligned tensor) that
  * kernel copies with cp.async. */
 static void encode_tmaps(mj_attn *a) {
@@ -116,7 +122,7 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
     const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
     if (k == K_PREFILL) {
         int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s", head_dim, ws ? 128 : qtile,
-                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_flag("MJ_ATTN_TMA") ? " MJ_WS_TMA=1" : "",
+                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_tma() ? " MJ_WS_TMA=1" : "",
                          extra && *extra ? " " : "", extra ? extra : "");
         for (int i = 0; i < n && i < (int)sizeof defs; i++)
             if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
@@ -172,7 +178,7 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->head_dim = head_dim;
     a->warp_spec = use_ws(mj_cu_arch(cu));
     a->qtile = a->warp_spec ? 128 : env_qtile();
-    a->tma_req = a->warp_spec && env_flag("MJ_ATTN_TMA");
+    a->tma_req = a->warp_spec && env_tma();
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||

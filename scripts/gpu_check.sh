@@ -3,9 +3,10 @@
 # build with scripts/gpu_tests.sh, run the GPU differential test and the
 # attention test for each kernel variant, then the attention benchmark against
 # FlexAttention and SDPA.  Variants (names for VARIANTS):
-#   default      sm_90a: warp-specialised attn_prefill_ws (128-key steps), PARTIAL-block bitmasks
+#   default      sm_90a: warp-specialised attn_prefill_ws (128-key steps, K/V loaded
+#                by TMA), PARTIAL-block bitmasks
+#   ws_cpasync   attn_prefill_ws copying K/V with cp.async instead of TMA (MJ_ATTN_TMA=0)
 #   ws_k64       attn_prefill_ws with 64-key steps and Q in registers (MJ_WS_KEYS=64)
-#   ws_tma       attn_prefill_ws loading K/V by TMA (MJ_ATTN_TMA=1, experimental)
 #   ws_nopmask   attn_prefill_ws evaluating the mask in the kernel (MJ_ATTN_NO_PMASK=1)
 #   ws0          the previous wgmma kernel attn_prefill, 64-row tiles (MJ_ATTN_WS=0)
 #   ws0_qtile128 the same with 128-row tiles
@@ -19,7 +20,7 @@ set -uo pipefail
 GEN=${1:?GEN_DIR}
 OUT=${2:?OUT_DIR}
 WHAT=${3:-all}
-VARIANTS=${VARIANTS:-default ws_k64 ws_tma ws_nopmask ws0 ws0_qtile128 mma_nopmask}
+VARIANTS=${VARIANTS:-default ws_cpasync ws_k64 ws_nopmask ws0 ws0_qtile128 mma_nopmask}
 BIN=/tmp/mj-gpu-build
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/mj-gpu-cache} MJ_SOURCE_DIR=$PWD
 mkdir -p "$OUT"
@@ -28,7 +29,7 @@ variant_env() {
   case $1 in
     default) echo "" ;;
     ws_k64) echo "MJ_ATTN_DEFINES=MJ_WS_KEYS=64" ;;
-    ws_tma) echo "MJ_ATTN_TMA=1" ;;
+    ws_cpasync) echo "MJ_ATTN_TMA=0" ;;
     ws_nopmask) echo "MJ_ATTN_NO_PMASK=1" ;;
     ws0) echo "MJ_ATTN_WS=0" ;;
     ws0_qtile128) echo "MJ_ATTN_WS=0 MJ_ATTN_QTILE=128" ;;
