@@ -6,7 +6,7 @@ both for decode (one query per row against N cached keys).  Reads maskjit's
 JSON lines (bench/attn_bench.c) with --maskjit and prints one comparison table
 (markdown) with ratios; --json writes every number.
 
-usage: attn_bench.py --maskjit FILE [--json OUT] [--iters-ms 200]
+usage: attn_bench.py --maskjit FILE [--json OUT] [--rep 200] [--what all|prefill|decode]
 """
 import argparse
 import json
@@ -104,6 +104,7 @@ def main():
     ap.add_argument("--maskjit", required=True)
     ap.add_argument("--json")
     ap.add_argument("--rep", type=int, default=200, help="do_bench rep in ms")
+    ap.add_argument("--what", choices=("all", "prefill", "decode"), default="all", help="which shapes")
     a = ap.parse_args()
     torch._dynamo.config.cache_size_limit = 64
     flex = torch.compile(flex_attention)
@@ -114,7 +115,7 @@ def main():
     print("| shape | maskjit fusion ms (TFLOP/s) | Flex fusion ms (TFLOP/s) | maskjit / Flex speed-up "
           "| maskjit causal ms | SDPA causal ms | maskjit / SDPA speed-up | maskjit plan ms |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for b, n in PREFILL:
+    for b, n in PREFILL if a.what != "decode" else []:
         p = prefill_peers(b, n, a.rep, flex)
         mf = mj.get(("prefill", "fusion_seed.mask", b, n), {})
         mc = mj.get(("prefill", "causal.mask", b, n), {})

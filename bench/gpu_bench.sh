@@ -17,8 +17,12 @@
 #     attn    the decode attention: test_runtime_cuda_attn, attn_bench decode
 #             by default, with a 3-stage K/V ring (MJ_ATTN_DECODE_STAGES=3) and
 #             with H4's splits for 2 CTAs per SM (MJ_ATTN_DECODE_CTAS=2)
+#             (ATTN_VARIANTS="default old ..." picks others: cl16/cl8 clusters
+#             up to 16/8 splits, cpdl combine as PDL, cl16s3, cl16c2, nocl no
+#             cluster, old = before clusters and the combine's PDL)
 #             (built by scripts/gpu_tests.sh); attnpeers: the same plus
-#             bench/attn_bench.py's Flex/SDPA peers
+#             bench/attn_bench.py's Flex/SDPA peers (ATTN_PEERS_ARGS: e.g.
+#             "--what decode --rep 100")
 # Logs and JSON under OUT_DIR; the last lines are a summary.
 set -uo pipefail
 GEN=${1:?GEN_DIR}
@@ -62,10 +66,17 @@ for s in $steps; do
     timeout 200 "$AB/test_runtime_cuda_attn" > "$OUT/attn_test.log" 2>&1
     echo "attn test: rc=$? $(grep -E 'worst' "$OUT/attn_test.log" | head -1) $(tail -1 "$OUT/attn_test.log")"
     grep -E "CHECK failed" "$OUT/attn_test.log" | head -5
-    for v in default stages3 ctas2; do
+    # ATTN_VARIANTS: which attn_bench runs (default: default stages3 ctas2); each sets the
+    # decode switches it names and clears the others (an exported MJ_ATTN_DECODE_CLUSTER
+    # or MJ_ATTN_COMBINE_PDL applies to the test above only)
+    for v in ${ATTN_VARIANTS:-default stages3 ctas2}; do
       e=$(case $v in stages3) echo MJ_ATTN_DECODE_STAGES=3 ;; ctas2) echo MJ_ATTN_DECODE_CTAS=2 ;;
+          cl16) echo MJ_ATTN_DECODE_CLUSTER=16 ;; cl8) echo MJ_ATTN_DECODE_CLUSTER=8 ;;
+          cpdl) echo MJ_ATTN_COMBINE_PDL=1 ;; cl16s3) echo MJ_ATTN_DECODE_CLUSTER=16 MJ_ATTN_DECODE_STAGES=3 ;;
+          nocl) echo MJ_ATTN_DECODE_CLUSTER=0 ;; old) echo MJ_ATTN_DECODE_CLUSTER=0 MJ_ATTN_COMBINE_PDL=0 ;; cl16c2) echo MJ_ATTN_DECODE_CLUSTER=16 MJ_ATTN_DECODE_CTAS=2 ;;
           *) echo MJ_ATTN_DECODE_STAGES= ;; esac)
-      env $e timeout 100 "$AB/attn_bench" examples/fusion_seed.mask decode 30 > "$OUT/attn_decode_$v.jsonl"
+      env MJ_ATTN_DECODE_CLUSTER= MJ_ATTN_COMBINE_PDL= MJ_ATTN_DECODE_STAGES= MJ_ATTN_DECODE_CTAS= $e \
+        timeout 100 "$AB/attn_bench" examples/fusion_seed.mask decode 30 > "$OUT/attn_decode_$v.jsonl"
       echo "attn_bench decode $v (B N run_ms GB/s):"
       python3 -c "
 import json,sys
@@ -76,7 +87,7 @@ for l in open(sys.argv[1]):
     print('  ', r['B'], r['N'], r['run_ms'], round(gb))" "$OUT/attn_decode_$v.jsonl"
     done
     if [ $s = attnpeers ]; then
-      timeout 300 python3 bench/attn_bench.py --maskjit "$OUT/attn_decode_default.jsonl" \
+      timeout 300 python3 bench/attn_bench.py ${ATTN_PEERS_ARGS:-} --maskjit "$OUT/attn_decode_default.jsonl" \
         --json "$OUT/attn_peers.json" > "$OUT/attn_table.md" 2>> "$OUT/attn_peers.err"
       sed -n '/decode shape/,$p' "$OUT/attn_table.md"
     fi ;;

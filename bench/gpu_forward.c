@@ -255,11 +255,16 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"eager+cublasLt", "MJ_CUDA_GRAPHS=0 MJ_CUDA_SKINNY=0 MJ_CUDA_PDL=0", 0},
     {"default, 128-token prompt", "", 128},
     {"logits downloaded, argmax on the host (before mj_seqs_append_greedy)", "MJ_BENCH_LOGITS=1", 0},
+    {"q|k|v + RoPE with K split", "MJ_CUDA_ROPE_KSPLIT=1", 0},
+    {"attention splits as one cluster (no combine kernel)", "MJ_ATTN_DECODE_CLUSTER=16", 0},
+    {"q|k|v K split + attention cluster", "MJ_CUDA_ROPE_KSPLIT=1 MJ_ATTN_DECODE_CLUSTER=16", 0},
+    {"before decode2 (no clusters, combine without forced pdl)", "MJ_ATTN_DECODE_CLUSTER=0 MJ_ATTN_COMBINE_PDL=0", 0},
 };
 static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
                                           "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
                                           "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
-                                          "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS"};
+                                          "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS",       "MJ_CUDA_ROPE_KSPLIT",
+                                          "MJ_ATTN_DECODE_CLUSTER", "MJ_ATTN_COMBINE_PDL"};
 
 /* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
 static void set_decode_env(const char *env) {

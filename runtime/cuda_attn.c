@@ -35,6 +35,9 @@ struct mj_attn {
     mj_attn_params prm;        /* the last plan */
     bool planned, decode;
     bool pdl;                  /* decode kernels as programmatic dependent launches (mj_attn_set_pdl) */
+    int cluster;               /* > 1: decode splits launched as one cluster, merged in it (no combine kernel) */
+    bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */
+    bool big_clusters;         /* fn_decode may take clusters of more than 8 CTAs */
     int max_q, total_q;
     int64_t total_pairs;       /* (query tile, key block, head group) triples of the plan */
     char err[768];
@@ -68,7 +71,8 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * whole blocks with the bulk tensor copy engine, the default),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM);
- * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS (below). */
+ * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS, MJ_ATTN_DECODE_CLUSTER,
+ * MJ_ATTN_COMBINE_PDL (below). */
 static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
@@ -357,6 +361,22 @@ static int64_t decode_ctas_per_sm(void) {
     return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
 }
 
+/* Decode splits merged without the combine kernel: when a decode plan has
+ * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off),
+ * they run as one thread-block cluster per (row, head chunk) and merge their
+ * partial outputs through distributed shared memory (sm_90 with
+ * cuLaunchKernelEx).  On an H100: B=8, N=2048 0.0407 -> 0.0376 ms, N=8192
+ * 0.1067 -> 0.1032 ms; clusters of 16 (B=1) were slower, standalone and in
+ * the forward pass (bench/RESULTS.md).  Otherwise the combine kernel runs as
+ * a programmatic dependent launch also without mj_attn_set_pdl (it waits for
+ * the decode kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 ->
+ * 0.0247 ms), unless MJ_ATTN_COMBINE_PDL=0. */
+static int decode_cluster_max(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_CLUSTER");
+    int n = v && *v ? atoi(v) : 8;
+    return n >= 2 && n <= 16 ? n : 0;
+}
+
 /* Shape parameters of the plan that the layout depends on. */
 static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) {
     mj_attn_params *P = &a->prm;
@@ -399,6 +419,16 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     if (want < min_splits) want = min_splits;
     if (want > 65535) want = 65535;
     P->n_splits = (int32_t)(want < 1 ? 1 : want);
+    int cl = decode_cluster_max();
+    const char *cp = getenv("MJ_ATTN_COMBINE_PDL");
+    a->combine_pdl = !(cp && !strcmp(cp, "0"));
+    if (cl && P->n_splits > 1 && P->n_splits <= cl && mj_cu_pdl_available(a->cu)) {
+        if (P->n_splits > 8 && !a->big_clusters) {
+            if (mj_cu_allow_big_clusters(a->cu, a->fn_decode) != 0) return cu_fail(a, "decode cluster size");
+            a->big_clusters = true;
+        }
+        a->cluster = P->n_splits;
+    }
     return 0;
 }
 
@@ -407,6 +437,7 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     int64_t total_q = 0;
     a->planned = false;
     a->decode = decode;
+    a->cluster = 0;
     if (check_batch(a, b, &max_q, &max_k, &total_q) != 0 || plan_shape(a, b, max_q, max_k) != 0)
         return -1;
     layout L;
@@ -480,12 +511,22 @@ int mj_attn_run(mj_attn *a) {
     }
     int G = P->n_heads / P->n_kv_heads;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
+    if (a->cluster > 1) {   /* splits merged inside their cluster */
+        if (mj_cu_launch_ex(a->cu, mj_cu_get_stream(a->cu), a->fn_decode, (unsigned)P->n_splits,
+                            (unsigned)(P->n_kv_heads * chunks), (unsigned)P->n_rows, 128,
+                            (unsigned)a->smem[K_DECODE], args, a->pdl, (unsigned)a->cluster) != 0)
+            return cu_fail(a, "decode kernel (cluster)");
+        return 0;
+    }
     if (decode_launch(a, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
                       (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
         return cu_fail(a, "decode kernel");
     if (P->n_splits > 1 && a->total_q > 0 &&
-        decode_launch(a, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1, (unsigned)a->head_dim, 0,
-                      args) != 0)
+        (a->combine_pdl && !a->pdl
+             ? mj_cu_launch_pdl(a->cu, mj_cu_get_stream(a->cu), a->fn_combine, (unsigned)a->total_q,
+                                (unsigned)P->n_heads, 1, (unsigned)a->head_dim, 0, args)
+             : decode_launch(a, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1,
+                             (unsigned)a->head_dim, 0, args)) != 0)
         return cu_fail(a, "decode combine kernel");
     return 0;
 }

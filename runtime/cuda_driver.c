@@ -299,6 +299,12 @@ int mj_cu_set_smem(mj_cu *cu, void *fn, int bytes) {
     return 0;
 }
 
+int mj_cu_allow_big_clusters(mj_cu *cu, void *fn) {
+    CU_CALL(cu, "cuFuncSetAttribute", cu->f.fn_attr((CUfunction)fn,
+            CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED, 1));
+    return 0;
+}
+
 int mj_cu_tensor_map_bf16(mj_cu *cu, void *map, mj_cu_ptr base, uint64_t inner, uint64_t rows,
                           uint64_t row_bytes, unsigned box_inner, unsigned box_rows) {
     if (!cu->x.tmap_tiled) {
@@ -480,12 +486,32 @@ int mj_cu_pdl_available(const mj_cu *cu) { return cu->x.launch_ex && cu->cc >= 9
 
 int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                      unsigned smem, void **args) {
+    return mj_cu_launch_ex(cu, s, fn, gx, gy, gz, block, smem, args, true, 1);
+}
+
+int mj_cu_launch_ex(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                    unsigned smem, void **args, bool pdl, unsigned cluster_x) {
     if (!gx || !gy || !gz) return 0;
-    if (!mj_cu_pdl_available(cu)) return mj_cu_launch_on(cu, s, fn, gx, gy, gz, block, smem, args);
-    CUlaunchAttribute at;
-    memset(&at, 0, sizeof at);
-    at.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-    at.value.programmaticStreamSerializationAllowed = 1;
+    if (!mj_cu_pdl_available(cu)) {
+        if (cluster_x > 1) {
+            snprintf(cu->err, sizeof cu->err, "thread-block clusters need cuLaunchKernelEx and sm_90");
+            return -1;
+        }
+        return mj_cu_launch_on(cu, s, fn, gx, gy, gz, block, smem, args);
+    }
+    CUlaunchAttribute at[2];
+    unsigned nat = 0;
+    memset(at, 0, sizeof at);
+    if (pdl) {
+        at[nat].id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+        at[nat++].value.programmaticStreamSerializationAllowed = 1;
+    }
+    if (cluster_x > 1) {
+        at[nat].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+        at[nat].value.clusterDim.x = cluster_x;
+        at[nat].value.clusterDim.y = 1;
+        at[nat++].value.clusterDim.z = 1;
+    }
     CUlaunchConfig cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.gridDimX = gx;
@@ -496,8 +522,8 @@ int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned 
     cfg.blockDimZ = 1;
     cfg.sharedMemBytes = smem;
     cfg.hStream = (CUstream)s;
-    cfg.attrs = &at;
-    cfg.numAttrs = 1;
+    cfg.attrs = at;
+    cfg.numAttrs = nat;
     CU_CALL(cu, "cuLaunchKernelEx", cu->x.launch_ex(&cfg, (CUfunction)fn, args, NULL));
     return 0;
 }

@@ -15,6 +15,7 @@
 #define MJ_CUDA_DRIVER_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct mj_cu mj_cu;
@@ -90,6 +91,13 @@ int mj_cu_graph_launch(mj_cu *cu, void *exec, mj_cu_stream s);
 int mj_cu_pdl_available(const mj_cu *cu);
 int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
                      unsigned smem, void **args);
+/* mj_cu_launch_pdl generalised: pdl as there, and with cluster_x > 1
+ * thread-block clusters of cluster_x x 1 x 1 CTAs (sm_90; -1 without
+ * cuLaunchKernelEx; above 8 CTAs after mj_cu_allow_big_clusters). */
+int mj_cu_launch_ex(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,
+                    unsigned smem, void **args, bool pdl, unsigned cluster_x);
+/* Lets fn be launched in clusters of more than 8 CTAs (up to 16 on an H100). */
+int mj_cu_allow_big_clusters(mj_cu *cu, void *fn);
 /* Event timing on stream s (mj_cu_timer_start/stop use the legacy stream). */
 int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s);
 int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms);

@@ -278,6 +278,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->attn_mode = attn_mode_env();
     const char *ks = getenv("MJ_CUDA_KSPLIT");
     ce->ksplit = ks && *ks ? atoi(ks) : 1;
+    ce->rope_ksplit = env_flag("MJ_CUDA_ROPE_KSPLIT", false);
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;

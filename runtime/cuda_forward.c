@@ -131,7 +131,10 @@ static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
                         ce->H, ce->G, ce->D, 0};
     void *args[] = {&a};
     int i = T <= 1 ? 0 : T <= 2 ? 1 : T <= 4 ? 2 : 3;
-    if (launch_smem(s, FK_GROPE1 + i, (unsigned)(ce->qkv_n / 8), 1, 256, smem, args) != 0)
+    /* K split as the unfused q|k|v product would take it (ce->rope_ksplit) */
+    int ks = ce->rope_ksplit || ce->ksplit == 2 ? skinny_ksplit(ce, ce->qkv_n, ce->hid) : 1;
+    if (launch_smem(s, (ks == 2 ? FK_GROPE1K2 : FK_GROPE1) + i, (unsigned)(ce->qkv_n * ks / 8), 1, 256, smem,
+                    args) != 0)
         return cu_fail(s, "skinny q|k|v product + RoPE");
     return cuda_debug_check(s, "skinny q|k|v product + RoPE");
 }

@@ -53,6 +53,8 @@ typedef struct cuda_engine {
     int attn_mode;          /* CUDA_ATTN_* (MJ_CUDA_ATTN) */
     int ksplit;             /* MJ_CUDA_KSPLIT: two warps per column for skinny products with few
                                columns (1, default), never (0), always (2: tests) */
+    bool rope_ksplit;       /* MJ_CUDA_ROPE_KSPLIT=1: the fused q|k|v + RoPE product takes the K split
+                               of the unfused one (mj_fwd_gemv_rope*_k2); always with ksplit 2 */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
     double load_ms;

@@ -18,7 +18,7 @@
  *                       optionally RMSNorm(X) on the fly and a residual epilogue
  *                       (_k2: K split over two warps per column)
  *   mj_fwd_gemv_rope<M> the q|k|v product with RoPE and the KV-cache append fused
- *                       (models without q/k norm)
+ *                       (models without q/k norm; _k2: K split over two warps)
  *   mj_fwd_gemv_glu<M>  the same over gate|up rows, SwiGLU applied
  *   mj_fwd_f32_to_bf16  weight conversion at load
  *   mj_fwd_copy_prefix  prefix-cache K/V into rows' caches */
@@ -371,33 +371,34 @@ typedef struct gemv_rope_args {
     int32_t H, G, D, pad_;
 } gemv_rope_args;
 
-/* Output column of this warp: 8 consecutive columns per block, or with ROPE
- * (D % 8 == 0) columns j0 + w (warps 0-3) and D/2 + j0 + w - 4 (warps 4-7)
- * of head blockIdx.x / (D / 8), j0 = 4 * (blockIdx.x % (D / 8)): each RoPE
- * pair (i, i + D/2) sits in warps w and w ^ 4 of one block. */
-template <bool ROPE>
-static __device__ __forceinline__ int64_t gemv_col(int D) {
-    const int w = threadIdx.x >> 5;
-    if (!ROPE) return (int64_t)blockIdx.x * 8 + w;
-    const int per = D / 8;
-    const int j0 = (int)(blockIdx.x % per) * 4;
-    return (int64_t)(blockIdx.x / per) * D + (w < 4 ? j0 + w : D / 2 + j0 + w - 4);
+/* Output column of the warp's column c = w / KS (KS warps per column, K
+ * parts w % KS): with ROPE (D % 8 == 0) the block holds CB = 8 / KS columns
+ * of head blockIdx.x / (D / CB), j0 = CB/2 * (blockIdx.x % (D / CB)):
+ * columns j0 + c (c < CB/2) and D/2 + j0 + c - CB/2, so that each RoPE pair
+ * (i, i + D/2) sits in warps w and w ^ 4 of one block (same K part). */
+template <int KS>
+static __device__ __forceinline__ int64_t gemv_col_rope(int D) {
+    constexpr int CB = 8 / KS, HB = CB / 2;
+    const int c = (threadIdx.x >> 5) / KS;
+    const int per = D / CB;
+    const int j0 = (int)(blockIdx.x % per) * HB;
+    return (int64_t)(blockIdx.x / per) * D + (c < HB ? j0 + c : D / 2 + j0 + c - HB);
 }
 
 /* RoPE epilogue (every thread of the block): lane m of warp w holds row m's
  * sum of column n.  Rounds as gemv_plain + mj_fwd_rope_qkv do: bf16(v +
  * bias), then bf16(bf16(x * cos) -/+ bf16(x' * sin)); q in place, k and v
  * into the caches. */
-static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, int64_t n, float v) {
+static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, int64_t n, float v, bool has) {
     __shared__ float xv[8][8];
     const gemv_args &a = r.g;
     const int w = threadIdx.x >> 5, m = threadIdx.x & 31;
-    if (m < a.M) {
+    if (has && m < a.M) {
         if (a.bias) v += bf2f(a.bias[n]);
         xv[w][m] = rbf(v);
     }
     __syncthreads();
-    if (m >= a.M) return;
+    if (!has || m >= a.M) return;
     const float self = xv[w][m], other = xv[w ^ 4][m];
     const int D = r.D, half = D / 2, h = (int)(n / D), i = (int)(n % D);
     const int64_t slot = r.slot[m];
@@ -414,13 +415,13 @@ static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, in
 
 /* grid (ceil(N * KS / 8)), block 256: one output column n per KS warps
  * (each a share of K, gemv_dot), M <= MB rows.  The first weight chunk is
- * loaded before waiting for the previous kernel.  ROPE (KS == 1): the q|k|v
- * product of gemv_rope_args (r; N % 8 == 0), else r.g alone. */
+ * loaded before waiting for the previous kernel.  ROPE: the q|k|v product
+ * of gemv_rope_args (r; N % 8 == 0, D % 8 == 0), else r.g alone. */
 template <int MB, int KS, bool ROPE>
 static __device__ void gemv_plain(const gemv_rope_args &r) {
     __shared__ float rs[8];
     const gemv_args &a = r.g;
-    const int64_t n = ROPE ? gemv_col<true>(r.D) : ((int64_t)blockIdx.x * 8 + (threadIdx.x >> 5)) / KS;
+    const int64_t n = ROPE ? gemv_col_rope<KS>(r.D) : ((int64_t)blockIdx.x * 8 + (threadIdx.x >> 5)) / KS;
     const int lane = threadIdx.x & 31, kp = (threadIdx.x >> 5) % KS;
     const int64_t rows[1] = {n < a.N ? n : 0};
     v16 w[1][GV_UNROLL];
@@ -432,14 +433,16 @@ static __device__ void gemv_plain(const gemv_rope_args &r) {
     float acc[MB][1];
     gemv_dot<MB, 1, KS>(a, rows, rs, kp, w, acc);
     gemv_ksum<MB, KS>(acc);
-    if (n >= a.N || kp != 0) return;
-    if constexpr (ROPE) {
+    if constexpr (ROPE) {   /* every warp reaches the epilogue's barrier; part 0 holds the sums */
         float v = 0.0f;
 #pragma unroll
         for (int m = 0; m < MB; m++)
             if (lane == m) v = acc[m][0];
-        rope_epilogue(r, n, v);
-    } else {
+        rope_epilogue(r, n, v, kp == 0);
+        return;
+    }
+    if (n >= a.N || kp != 0) return;
+    if constexpr (!ROPE) {
 #pragma unroll
         for (int m = 0; m < MB; m++) {
             if (m >= a.M || lane != m) continue;
@@ -501,6 +504,9 @@ static __device__ void gemv_glu(const gemv_args &a) {
     }                                                                                             \
     extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_rope##MB(const gemv_rope_args r) {      \
         gemv_plain<MB, 1, true>(r);                                                               \
+    }                                                                                             \
+    extern "C" __global__ void __launch_bounds__(256, OCC) mj_fwd_gemv_rope##MB##_k2(const gemv_rope_args r) { \
+        gemv_plain<MB, 2, true>(r);                                                               \
     }                                                                                             \
     extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_glu##MB(const gemv_args a) { gemv_glu<MB>(a); }
 GV_INST(1, GV_UNROLL > 4 ? 4 : 6)

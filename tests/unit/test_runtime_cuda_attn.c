@@ -214,6 +214,8 @@ static const int dc_q[] = {1, 1, 3, 1, 8, 16}, dc_k[] = {1, 100, 1500, 5000, 777
 static const int g3_q[] = {1, 5, 16}, g3_k[] = {2048, 600, 300};
 static const int lg_q[] = {16384}, lg_k[] = {16384};
 static const int ld_q[] = {1, 2}, ld_k[] = {16384, 9000};
+/* 8 rows x 8 kv heads: 2 splits of 132 SMs (a cluster of 2 with MJ_ATTN_DECODE_CLUSTER) */
+static const int b8_q[] = {1, 1, 1, 1, 1, 1, 2, 1}, b8_k[] = {2048, 2000, 1500, 64, 1, 700, 4097, 3000};
 
 static void run_program(const mj_program *p, const char *name, bool long_rows) {
     for (int D = 64; D <= 128; D += 64) {
@@ -228,10 +230,11 @@ static void run_program(const mj_program *p, const char *name, bool long_rows) {
             {"prefill-ragged", 8, 4, 2, D, pf_q, pf_k, false, false, 0},
             {"decode", 6, 4, 2, D, dc_q, dc_k, true, true, 0},
             {"decode-gqa3", 3, 6, 2, D, g3_q, g3_k, true, false, 0},
+            {"decode-b8", 8, 24, 8, D, b8_q, b8_k, true, false, 0},
             {"prefill-16k", 1, 2, 1, D, lg_q, lg_k, false, false, 96},
             {"decode-16k", 2, 8, 2, D, ld_q, ld_k, true, true, 0},
         };
-        int n = long_rows && D == 128 ? 5 : 3;
+        int n = long_rows && D == 128 ? 6 : 4;
         for (int i = 0; i < n; i++) run_case(p, name, a, &cases[i]);
         mj_attn_free(a);
     }
