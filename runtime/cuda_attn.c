@@ -36,6 +36,9 @@ struct mj_attn {
     bool planned, decode;
     bool pdl;                  /* decode kernels as programmatic dependent launches (mj_attn_set_pdl) */
     int cluster;               /* > 1: decode splits launched as one cluster, merged in it (no combine kernel) */
+    /* decode switches, read from the environment once by mj_attn_init */
+    int64_t decode_ctas;       /* CTAs per SM the split count aims at (MJ_ATTN_DECODE_CTAS) */
+    int cluster_max;           /* most splits merged in a cluster, 0: never (MJ_ATTN_DECODE_CLUSTER) */
     bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */
     bool big_clusters;         /* fn_decode may take clusters of more than 8 CTAs */
     int max_q, total_q;
@@ -77,17 +80,15 @@ static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
 }
-static bool env_flag(const char *name) {
+/* A switch: dflt when unset or empty, else on unless "0". */
+static bool env_flag(const char *name, bool dflt) {
     const char *w = getenv(name);
-    return w && *w && strcmp(w, "0") != 0;
+    return w && *w ? strcmp(w, "0") != 0 : dflt;
 }
-static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA"); }
+static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA", false); }
 /* attn_prefill_ws loads K/V with TMA unless MJ_ATTN_TMA=0 (H100: 1.3-1.6x
  * faster from 8k tokens on; bench/RESULTS.md). */
-static bool env_tma(void) {
-    const char *w = getenv("MJ_ATTN_TMA");
-    return !(w && !strcmp(w, "0"));
-}
+static bool env_tma(void) { return env_flag("MJ_ATTN_TMA", true); }
 
 /* MJ_ATTN_DECODE_STAGES=3: the decode kernel's K/V ring with two blocks in
  * flight; default 2 (one, as H4: 3 was within noise standalone and slower
@@ -97,11 +98,34 @@ static int env_decode_stages(void) {
     return v && atoi(v) == 3 ? 3 : 2;
 }
 
+/* Decode CTAs per SM the split heuristic aims at: 1 (fewer, longer splits:
+ * on an H100 1.03-1.09x faster than H4's 2 at B <= 8, N = 2048, within 2%
+ * elsewhere); MJ_ATTN_DECODE_CTAS=1..3 overrides. */
+static int64_t decode_ctas_per_sm(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_CTAS");
+    return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
+}
+
+/* Decode splits merged without the combine kernel: when a decode plan has
+ * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off),
+ * they run as one thread-block cluster per (row, head chunk) and merge their
+ * partial outputs through distributed shared memory (sm_90 with
+ * cuLaunchKernelEx).  On an H100: B=8, N=2048 0.0407 -> 0.0376 ms, N=8192
+ * 0.1067 -> 0.1032 ms; clusters of 16 (B=1) were slower, standalone and in
+ * the forward pass (bench/RESULTS.md).  Otherwise the combine kernel runs as
+ * a programmatic dependent launch also without mj_attn_set_pdl (it waits for
+ * the decode kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 ->
+ * 0.0247 ms), unless MJ_ATTN_COMBINE_PDL=0. */
+static int decode_cluster_max(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_CLUSTER");
+    int n = v && *v ? atoi(v) : 8;
+    return n >= 2 && n <= 16 ? n : 0;
+}
+
 /* Whether prefill for arch runs attn_prefill_ws: sm_90a unless MJ_ATTN_WS=0
  * or MJ_ATTN_NO_WGMMA is set. */
 static bool use_ws(const char *arch) {
-    const char *w = getenv("MJ_ATTN_WS");
-    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && !(w && !strcmp(w, "0"));
+    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && env_flag("MJ_ATTN_WS", true);
 }
 
 /* Tensor maps of the plan's K and V for attn_prefill_ws built with MJ_WS_TMA
@@ -183,6 +207,9 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->warp_spec = use_ws(mj_cu_arch(cu));
     a->qtile = a->warp_spec ? 128 : env_qtile();
     a->tma_req = a->warp_spec && env_tma();
+    a->decode_ctas = decode_ctas_per_sm();
+    a->cluster_max = decode_cluster_max();
+    a->combine_pdl = env_flag("MJ_ATTN_COMBINE_PDL", true);
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -353,30 +380,6 @@ static int launch_mask_work(mj_attn *a, int max_sblocks) {
     return 0;
 }
 
-/* Decode CTAs per SM the split heuristic aims at: 1 (fewer, longer splits:
- * on an H100 1.03-1.09x faster than H4's 2 at B <= 8, N = 2048, within 2%
- * elsewhere); MJ_ATTN_DECODE_CTAS=1..3 overrides. */
-static int64_t decode_ctas_per_sm(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_CTAS");
-    return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
-}
-
-/* Decode splits merged without the combine kernel: when a decode plan has
- * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off),
- * they run as one thread-block cluster per (row, head chunk) and merge their
- * partial outputs through distributed shared memory (sm_90 with
- * cuLaunchKernelEx).  On an H100: B=8, N=2048 0.0407 -> 0.0376 ms, N=8192
- * 0.1067 -> 0.1032 ms; clusters of 16 (B=1) were slower, standalone and in
- * the forward pass (bench/RESULTS.md).  Otherwise the combine kernel runs as
- * a programmatic dependent launch also without mj_attn_set_pdl (it waits for
- * the decode kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 ->
- * 0.0247 ms), unless MJ_ATTN_COMBINE_PDL=0. */
-static int decode_cluster_max(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_CLUSTER");
-    int n = v && *v ? atoi(v) : 8;
-    return n >= 2 && n <= 16 ? n : 0;
-}
-
 /* Shape parameters of the plan that the layout depends on. */
 static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) {
     mj_attn_params *P = &a->prm;
@@ -401,7 +404,7 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
         /* bitmask slots for PARTIAL blocks: at most one per list entry, at most 64 MB */
         int64_t entries = (int64_t)b->n_rows * P->n_hgroups * P->max_qtiles * P->max_kblocks;
         int64_t cap = ((int64_t)64 << 20) / ((int64_t)a->qtile * 8);
-        P->pmask_cap = env_flag("MJ_ATTN_NO_PMASK") ? 0 : (int32_t)(entries < cap ? entries : cap);
+        P->pmask_cap = env_flag("MJ_ATTN_NO_PMASK", false) ? 0 : (int32_t)(entries < cap ? entries : cap);
         return 0;
     }
     if (max_q > MJ_ATTN_DECODE_ROWS)
@@ -413,16 +416,13 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
     int64_t ctas = (int64_t)b->n_rows * b->n_kv_heads * chunks;
     /* about one wave of resident CTAs: splits beyond a wave only add a tail */
-    int64_t want = decode_ctas_per_sm() * mj_cu_sm_count(a->cu) / ctas;
+    int64_t want = a->decode_ctas * mj_cu_sm_count(a->cu) / ctas;
     int64_t min_splits = (P->max_kblocks + 255) / 256;    /* MAXB in attn_decode.cu.in */
     if (want > P->max_kblocks) want = P->max_kblocks;
     if (want < min_splits) want = min_splits;
     if (want > 65535) want = 65535;
     P->n_splits = (int32_t)(want < 1 ? 1 : want);
-    int cl = decode_cluster_max();
-    const char *cp = getenv("MJ_ATTN_COMBINE_PDL");
-    a->combine_pdl = !(cp && !strcmp(cp, "0"));
-    if (cl && P->n_splits > 1 && P->n_splits <= cl && mj_cu_pdl_available(a->cu)) {
+    if (a->cluster_max && P->n_splits > 1 && P->n_splits <= a->cluster_max && mj_cu_pdl_available(a->cu)) {
         if (P->n_splits > 8 && !a->big_clusters) {
             if (mj_cu_allow_big_clusters(a->cu, a->fn_decode) != 0) return cu_fail(a, "decode cluster size");
             a->big_clusters = true;

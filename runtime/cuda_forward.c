@@ -76,9 +76,12 @@ static int cu_fail(mj_seqs *s, const char *what) {
 
 /* ---- products ------------------------------------------------------------------------------ */
 
+/* Offset of the skinny kernel instantiated for M rows (1, 2, 4, 8) from its
+ * 1-row kernel in the FK_* table. */
+static int skinny_variant(int64_t M) { return M <= 1 ? 0 : M <= 2 ? 1 : M <= 4 ? 2 : 3; }
+
 static int skinny_fn(int M, bool glu) {
-    int i = M <= 1 ? 0 : M <= 2 ? 1 : M <= 4 ? 2 : 3;
-    return (glu ? FK_GLU1 : FK_GEMV1) + i;
+    return (glu ? FK_GLU1 : FK_GEMV1) + skinny_variant(M);
 }
 
 /* Warps per output column of a skinny product (the _k2 kernels split K in
@@ -130,10 +133,9 @@ static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
                         cs->d_pos, cs->d_slot, ce->inv_freq, cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer,
                         ce->H, ce->G, ce->D, 0};
     void *args[] = {&a};
-    int i = T <= 1 ? 0 : T <= 2 ? 1 : T <= 4 ? 2 : 3;
     /* K split as the unfused q|k|v product would take it (ce->rope_ksplit) */
     int ks = ce->rope_ksplit || ce->ksplit == 2 ? skinny_ksplit(ce, ce->qkv_n, ce->hid) : 1;
-    if (launch_smem(s, (ks == 2 ? FK_GROPE1K2 : FK_GROPE1) + i, (unsigned)(ce->qkv_n * ks / 8), 1, 256, smem,
+    if (launch_smem(s, (ks == 2 ? FK_GROPE1K2 : FK_GROPE1) + skinny_variant(T), (unsigned)(ce->qkv_n * ks / 8), 1, 256, smem,
                     args) != 0)
         return cu_fail(s, "skinny q|k|v product + RoPE");
     return cuda_debug_check(s, "skinny q|k|v product + RoPE");

@@ -164,9 +164,12 @@ static int32_t argmax(const float *x, int32_t n) {
 
 /* Logits of prefill + STEPS decode steps: out[(step * ROWS + r) * V].  With
  * tok_in, the appended tokens are taken from it (else the argmax, recorded in
- * tok_out).  pre: prefix cache or NULL.  Returns 0 or -1. */
+ * tok_out).  With greedy (and tok_in), the steps run through
+ * mj_seqs_append_greedy instead: out receives the prefill logits only and
+ * greedy[(step - 1) * ROWS + r] each step's pick.  pre: prefix cache or NULL.
+ * Returns 0 or -1. */
 static int run(mj_engine *e, const mj_prefix *pre, const mj_program *p, const mj_mask_fns *f, const rows *R,
-               float *out, const int32_t *tok_in, int32_t *tok_out) {
+               float *out, const int32_t *tok_in, int32_t *tok_out, int32_t *greedy) {
     int32_t V = mj_engine_model(e)->cfg.vocab;
     char err[512] = "";
     mj_seqs *s = mj_seqs_init_prefix(e, pre, p, f, ROWS, R->spec, STEPS, err, sizeof err);
@@ -178,36 +181,12 @@ static int run(mj_engine *e, const mj_prefix *pre, const mj_program *p, const mj
             next[r] = tok_in ? tok_in[(st - 1) * ROWS + r] : argmax(out + ((size_t)(st - 1) * ROWS + r) * V, V);
             if (tok_out) tok_out[(st - 1) * ROWS + r] = next[r];
         }
-        rc = mj_seqs_append(s, next, out + (size_t)st * ROWS * V);
+        rc = greedy ? mj_seqs_append_greedy(s, next, greedy + (st - 1) * ROWS)
+                    : mj_seqs_append(s, next, out + (size_t)st * ROWS * V);
     }
     if (rc != 0) fprintf(stderr, "run: %s\n", mj_seqs_error(s));
     mj_seqs_free(s);
     return rc;
-}
-
-/* The same steps as run() with tok_in, through mj_seqs_append_greedy: every
- * step's ids must be the host argmax (mj_sample, temperature 0) of the logits
- * that run() gave for it (lg, same layout as run()'s out).  The number of
- * mismatches, or -1. */
-static int run_greedy(mj_engine *e, const mj_program *p, const mj_mask_fns *f, const rows *R, const float *lg,
-                      const int32_t *tok_in) {
-    int32_t V = mj_engine_model(e)->cfg.vocab;
-    char err[512] = "";
-    mj_seqs *s = mj_seqs_init(e, p, f, ROWS, R->spec, STEPS, err, sizeof err);
-    float *tmp = malloc((size_t)ROWS * V * sizeof *tmp);
-    if (!s || !tmp) { fprintf(stderr, "greedy seqs: %s\n", err); mj_seqs_free(s); free(tmp); return -1; }
-    int rc = mj_seqs_prefill(s, tmp), bad = 0;
-    for (int st = 1; rc == 0 && st <= STEPS; st++) {
-        int32_t next[ROWS], ids[ROWS];
-        for (int r = 0; r < ROWS; r++) next[r] = tok_in[(st - 1) * ROWS + r];
-        rc = mj_seqs_append_greedy(s, next, ids);
-        for (int r = 0; rc == 0 && r < ROWS; r++)
-            bad += ids[r] != mj_sample(lg + ((size_t)st * ROWS + r) * V, V, NULL, NULL);
-    }
-    if (rc != 0) fprintf(stderr, "greedy run: %s\n", mj_seqs_error(s));
-    mj_seqs_free(s);
-    free(tmp);
-    return rc != 0 ? -1 : bad;
 }
 
 /* max |a - b| / max |b| over every step, and the share of argmax agreement
@@ -267,7 +246,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     mj_engine *cpu = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
     mj_engine *gpu = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
     CHECKF(cpu && gpu, "%s: %s", what, err);
-    if (cpu && gpu && run(cpu, NULL, p, &f, &R, ref, NULL, toks) == 0) {
+    if (cpu && gpu && run(cpu, NULL, p, &f, &R, ref, NULL, toks, NULL) == 0) {
         /* graphs, skinny, attention, fused norms, programmatic dependent launch */
         /* mode n_legacy: the default with the fused RoPE, the attention's PDL and
          * the once-per-block normalised rows off (H11's decode path):
@@ -290,7 +269,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
                 setenv(legacy[j], k == n_legacy ? "0" : "", 1);
             setenv("MJ_CUDA_KSPLIT", k == n_legacy + 1 ? "2" : "", 1);
             float *dst = k == 1 || k == n_legacy ? got2 : got;
-            int rc = run(gpu, NULL, p, &f, &R, dst, toks, NULL);
+            int rc = run(gpu, NULL, p, &f, &R, dst, toks, NULL, NULL);
             CHECKF(rc == 0, "%s mode %zu", what, k);
             if (rc != 0) continue;
             double agree, rel = compare(dst, ref, V, &agree);
@@ -313,13 +292,16 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         unsetenv("MJ_CUDA_FUSE_NORM");
         unsetenv("MJ_CUDA_PDL");
         /* greedy picks on the device (default settings, graphs on): the host's argmax of mode 0's logits */
-        int bad = run_greedy(gpu, p, &f, &R, got3, toks);
+        int32_t picks[STEPS * ROWS];
+        int bad = run(gpu, NULL, p, &f, &R, got2, toks, NULL, picks) != 0 ? -1 : 0;
+        for (int k = 0; bad >= 0 && k < STEPS * ROWS; k++)
+            bad += picks[k] != mj_sample(got3 + ((size_t)ROWS + k) * V, V, NULL, NULL);
         printf("  %-27s %-20s greedy on the device: %d of %d picks differ\n", what, mask, bad, STEPS * ROWS);
         CHECKF(bad == 0, "%s %s: device greedy picks differ from the logits' argmax (%d)", what, mask, bad);
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
         mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
         if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);
-        if (pre && run(gpu, pre, p, &f, &R, got2, toks, NULL) == 0) {
+        if (pre && run(gpu, pre, p, &f, &R, got2, toks, NULL, NULL) == 0) {
             double agree, rel = compare(got2, ref, V, &agree);
             printf("  %-27s %-20s prefix cache                                 rel err %.2e  top-1 %.1f%%\n", what, mask, rel, 100 * agree);
             CHECKF(rel <= 3e-2 && agree >= 0.95, "%s prefix: rel %.3e top-1 %.3f", what, rel, agree);
