@@ -234,7 +234,7 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
         {&cs->qkv, (size_t)(T * ce->qkv_n) * 2}, {&cs->att, (size_t)(T * ce->qkv_n) * 2},
         {&cs->tmp, (size_t)(T * ce->hid) * 2}, {&cs->gu, (size_t)(T * 2 * ce->I) * 2},
         {&cs->act, (size_t)(T * ce->I) * 2}, {&cs->xl, (size_t)(n * ce->hid) * 2},
-        {&cs->logits, (size_t)(n * ce->V) * 4}, {&cs->d_greedy, (size_t)n * 4},
+        {&cs->logits, (size_t)(n * ce->V) * 4}, {&cs->d_greedy, cuda_greedy_bytes(n)},
     };
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
         if (mj_cu_alloc(cu, a[i].p, a[i].bytes) != 0) {
@@ -242,7 +242,8 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
                      s->n_rows, (long long)cs->cap_total, (long long)T, mj_cu_error(cu));
             return -1;
         }
-    if (mj_cu_memset8_async(cu, cs->kc, 0, kv, ce->st) || mj_cu_memset8_async(cu, cs->vc, 0, kv, ce->st)) {
+    if (mj_cu_memset8_async(cu, cs->kc, 0, kv, ce->st) || mj_cu_memset8_async(cu, cs->vc, 0, kv, ce->st) ||
+        mj_cu_memset8_async(cu, cs->d_greedy, 0, cuda_greedy_bytes(n), ce->st)) {
         snprintf(err, errn, "%s", mj_cu_error(cu));
         return -1;
     }

@@ -269,8 +269,11 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
         return -1;
     if (cs->want_greedy) {
         int V = (int)ce->V;
-        void *gargs[] = {&cs->logits, &cs->d_greedy, &V};
-        if (launch(s, FK_ARGMAX, (unsigned)c->n, 1, 1024, gargs) != 0) return cu_fail(s, "greedy pick");
+        mj_cu_ptr cnt = cs->d_greedy + (mj_cu_ptr)s->n_rows * 4;
+        mj_cu_ptr part = cs->d_greedy + (mj_cu_ptr)cuda_greedy_part_offset(s->n_rows);
+        void *gargs[] = {&cs->logits, &cs->d_greedy, &cnt, &part, &V};
+        if (launch(s, FK_ARGMAX, CUDA_ARGMAX_BLOCKS, (unsigned)c->n, 256, gargs) != 0)
+            return cu_fail(s, "greedy pick");
         if (cuda_debug_check(s, "greedy pick") != 0) return -1;
     }
     return 0;

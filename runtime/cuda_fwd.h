@@ -29,6 +29,14 @@
 
 /* Largest batch row count the skinny (memory-bound) matrix kernels take. */
 #define CUDA_SKINNY_MAX 8
+#define CUDA_ARGMAX_BLOCKS 32   /* blocks per row of mj_fwd_argmax (its MJ_ARGMAX_BLOCKS) */
+
+/* d_greedy of n rows: picks (int32 [n]), counters (uint32 [n]), then at
+ * cuda_greedy_part_offset(n) the partials (float2 [n][CUDA_ARGMAX_BLOCKS]). */
+static inline size_t cuda_greedy_part_offset(int64_t n) { return ((size_t)n * 8 + 7) & ~(size_t)7; }
+static inline size_t cuda_greedy_bytes(int64_t n) {
+    return cuda_greedy_part_offset(n) + (size_t)n * CUDA_ARGMAX_BLOCKS * 8;
+}
 
 typedef struct cuda_layer {
     mj_cu_ptr attn_norm, wqkv, bqkv, q_norm, k_norm, wo, ffn_norm, wgu, wd;
@@ -95,7 +103,9 @@ typedef struct cuda_seqs {
     void *h_in;             /* pinned image of in_buf */
     size_t in_bytes;
     float *h_logits;        /* pinned [n_rows x V] (also receives the greedy ids) */
-    mj_cu_ptr d_greedy;     /* int32 [n_rows]: a greedy step's picks (mj_fwd_argmax) */
+    mj_cu_ptr d_greedy;     /* int32 [n_rows]: a greedy step's picks (mj_fwd_argmax), then its scratch:
+                               uint32 counters [n_rows] (zero between launches), float2 partials
+                               [n_rows][CUDA_ARGMAX_BLOCKS] (cuda_greedy_bytes) */
     bool want_greedy;       /* the step in progress ends with the argmax, not a logits download */
     cuda_attn_ctx attn;
     cuda_chunk chunk;

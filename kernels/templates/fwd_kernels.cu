@@ -545,21 +545,11 @@ static __device__ __forceinline__ bool argmax_better(float v, int i, float w, in
     return v > w || (v == w && i < j);
 }
 
-/* grid (n), block 1024: ids[b] = the index of the largest of logits[b][0..V),
- * lowest index among equals, NaN never wins, 0 when no value beats -inf —
- * exactly runtime/sample.c's host argmax (mj_sample at temperature 0). */
-extern "C" __global__ void __launch_bounds__(1024) mj_fwd_argmax(const float *logits, int32_t *ids, int V) {
-    pdl_wait();
-    pdl_trigger();
+/* The best (value, index) of the block's threads (bv, bi of each), by
+ * argmax_better; the result is valid in warp 0.  Every thread calls it. */
+static __device__ __forceinline__ void argmax_block(float &bv, int &bi, int V) {
     __shared__ float sv[32];
     __shared__ int si[32];
-    const float *x = logits + (int64_t)blockIdx.x * V;
-    float bv = __int_as_float(0xff800000);
-    int bi = V;
-    for (int i = threadIdx.x; i < V; i += blockDim.x) {
-        const float v = x[i];
-        if (v > bv) { bv = v; bi = i; }   /* strict: the first of equals; NaN fails the test */
-    }
     for (int o = 16; o > 0; o >>= 1) {
         const float w = __shfl_xor_sync(0xffffffffu, bv, o);
         const int j = __shfl_xor_sync(0xffffffffu, bi, o);
@@ -577,6 +567,50 @@ extern "C" __global__ void __launch_bounds__(1024) mj_fwd_argmax(const float *lo
             const int j = __shfl_xor_sync(0xffffffffu, bi, o);
             if (argmax_better(w, j, bv, bi)) { bv = w; bi = j; }
         }
-        if (lane == 0) ids[blockIdx.x] = bi == V ? 0 : bi;
+    }
+}
+
+/* grid (CUDA_ARGMAX_BLOCKS of runtime/cuda_fwd.h, n), block 256: ids[b] = the index of the largest of
+ * logits[b][0..V), lowest index among equals, NaN never wins, 0 when no value
+ * beats -inf — exactly runtime/sample.c's host argmax (mj_sample at
+ * temperature 0).  Block x of row b reduces its slice into part[b][x]; the
+ * last block of the row to finish (counter cnt[b], left at 0 again for the
+ * next launch) merges the slices in order. */
+extern "C" __global__ void __launch_bounds__(256) mj_fwd_argmax(const float *logits, int32_t *ids, uint32_t *cnt,
+                                                                float2 *part, int V) {
+    pdl_wait();
+    pdl_trigger();
+    __shared__ bool last;
+    const int b = blockIdx.y;
+    const float *x = logits + (int64_t)b * V;
+    const int per = (V + (int)gridDim.x - 1) / (int)gridDim.x;
+    const int i0 = (int)blockIdx.x * per, i1 = min(i0 + per, V);
+    float bv = __int_as_float(0xff800000);
+    int bi = V;
+#pragma unroll 4
+    for (int i = i0 + (int)threadIdx.x; i < i1; i += (int)blockDim.x) {
+        const float v = x[i];
+        if (v > bv) { bv = v; bi = i; }   /* strict: the first of equals; NaN fails the test */
+    }
+    argmax_block(bv, bi, V);
+    if (threadIdx.x == 0) {
+        part[(int64_t)b * gridDim.x + blockIdx.x] = make_float2(bv, __int_as_float(bi));
+        __threadfence();
+        last = atomicAdd(&cnt[b], 1u) == gridDim.x - 1;
+    }
+    __syncthreads();
+    if (!last) return;
+    __threadfence();
+    bv = __int_as_float(0xff800000);
+    bi = V;
+    for (int i = (int)threadIdx.x; i < (int)gridDim.x; i += (int)blockDim.x) {
+        const float2 pv = __ldcg(part + (int64_t)b * gridDim.x + i);
+        const int j = __float_as_int(pv.y);
+        if (argmax_better(pv.x, j, bv, bi)) { bv = pv.x; bi = j; }
+    }
+    argmax_block(bv, bi, V);
+    if (threadIdx.x == 0) {
+        ids[b] = bi == V ? 0 : bi;
+        cnt[b] = 0u;
     }
 }
