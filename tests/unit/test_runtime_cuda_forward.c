@@ -11,6 +11,9 @@
  * fused RoPE, attention PDL and block-normalised rows bit-identical to H11's
  * path, and the
  * K-split skinny products (MJ_CUDA_KSPLIT=2).
+ * The greedy-pick kernel alone (mj_fwd_argmax, 32 blocks per row): ties across
+ * blocks, NaN, rows of -inf, vocabularies that do not divide evenly, twice
+ * in a row (its counters must reset), against mj_sample at temperature 0.
  * Without a GPU (or driver) the test checks that --device cuda fails with a
  * message and auto falls back to the CPU, then skips.
  * GPU debugging: MJ_TEST_QUICK=1 runs one model, mask and setting;
@@ -20,6 +23,8 @@
 #include <string.h>
 
 #include "compile.h"
+#include "cuda_fwd.h"
+#include "cuda_kernels.h"
 #include "engine.h"
 #include "interp.h"
 #include "support/test_model.h"
@@ -319,6 +324,54 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     mj_test_model_release(&m);
 }
 
+/* mj_fwd_argmax on crafted rows of V logits against mj_sample (greedy):
+ * the largest value, lowest index among equals, NaN never wins, 0 when no
+ * value beats -inf. */
+static void check_argmax(int32_t V) {
+    enum { NR = 6 };
+    char err[512] = "";
+    mj_cu *cu = mj_cu_open(err, sizeof err);
+    mj_fwd_kernels k;
+    if (!cu || mj_fwd_kernels_load(cu, &k, err, sizeof err) != 0) {
+        CHECKF(0, "argmax V=%d: kernels: %s", V, err);
+        return;
+    }
+    const float ninf = -INFINITY, nan = NAN;
+    float *x = malloc((size_t)NR * (size_t)V * sizeof(float));
+    for (int64_t i = 0; i < (int64_t)NR * V; i++) x[i] = frand();
+    float *r1 = x + V, *r2 = x + 2 * (int64_t)V, *r3 = x + 3 * (int64_t)V, *r4 = x + 4 * (int64_t)V,
+          *r5 = x + 5 * (int64_t)V;
+    if (V >= 3) { r1[V - 3] = 5.0f; r1[V / 2] = 5.0f; r1[7 % V] = 5.0f; }   /* ties in different blocks: the lowest */
+    for (int32_t i = 0; i < V; i++) r2[i] = i % 3 ? nan : -2.0f;   /* NaN never wins */
+    r2[V - 1] = 0.5f;
+    for (int32_t i = 0; i < V; i++) r3[i] = ninf;                  /* nothing beats -inf: 0 */
+    for (int32_t i = 0; i < V; i++) r4[i] = i == V / 3 ? nan : ninf;
+    for (int32_t i = 0; i < V; i++) r5[i] = 1.0f;                  /* all equal: 0 */
+    const int32_t want[NR] = {-1, V >= 3 ? 7 % V : -1, V - 1, 0, 0, 0};
+    static const mj_sampling greedy = {0.0f, 0, 1.0f, 0};
+    mj_cu_ptr d_x = 0, d_g = 0;
+    int rc = mj_cu_alloc(cu, &d_x, (size_t)NR * (size_t)V * 4) || mj_cu_alloc(cu, &d_g, cuda_greedy_bytes(NR)) ||
+             mj_cu_upload(cu, d_x, x, (size_t)NR * (size_t)V * 4) || mj_cu_memset8(cu, d_g, 0, cuda_greedy_bytes(NR));
+    mj_cu_ptr cnt = d_g + NR * 4, part = d_g + cuda_greedy_part_offset(NR);
+    void *args[] = {&d_x, &d_g, &cnt, &part, &V};
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        int32_t ids[NR];
+        rc = mj_cu_memset8(cu, d_g, 0xff, NR * 4) ||   /* picks only: the counters stay as the last launch left them */
+             mj_cu_launch(cu, k.fn[FK_ARGMAX], CUDA_ARGMAX_BLOCKS, NR, 1, 256, 0, args) || mj_cu_sync(cu) ||
+             mj_cu_download(cu, ids, d_g, sizeof ids);
+        for (int r = 0; rc == 0 && r < NR; r++) {
+            int32_t host = mj_sample(x + (int64_t)r * V, V, &greedy, NULL);
+            CHECKF(ids[r] == host, "argmax V=%d pass %d row %d: device %d, host %d", V, pass, r, ids[r], host);
+            if (want[r] >= 0) CHECKF(host == want[r], "argmax V=%d row %d: host %d, expected %d", V, r, host, want[r]);
+        }
+    }
+    CHECKF(rc == 0, "argmax V=%d: %s", V, mj_cu_error(cu));
+    mj_cu_free(cu, d_x);
+    mj_cu_free(cu, d_g);
+    mj_fwd_kernels_unload(cu, &k);
+    free(x);
+}
+
 int main(void) {
     mj_model m;
     model_make(&m, MJ_ARCH_LLAMA, 64, 4, 2);
@@ -337,6 +390,8 @@ int main(void) {
     mj_test_model_release(&m);
     const char *qv = getenv("MJ_TEST_QUICK");
     quick = qv && *qv == '1';
+    const int32_t vocabs[] = {1, 31, 1000, 128256, 151936};
+    for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++) check_argmax(vocabs[i]);
     const char *masks[] = {"fusion_seed", "causal", "fusion_shared_prefix", "alibi"};
     if (quick) {
         check_model("llama D64 H4/2 llama3-rope", MJ_ARCH_LLAMA, 64, 4, 2, masks[0]);
