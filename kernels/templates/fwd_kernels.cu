@@ -160,6 +160,26 @@ typedef struct rope_args {
     float eps;
 } rope_args;
 
+/* HF's RoPE of the pair (x0, x1) = (x[i], x[i + D/2]) at angle ang, with its
+ * bf16 roundings (cos, sin and every product rounded): rope_lo gives the new
+ * x[i], rope_hi the new x[i + D/2].  Shared by mj_fwd_rope_qkv and the q|k|v
+ * GEMV's epilogue (rope_epilogue), which must agree bit for bit. */
+struct rope_cs {
+    float c, s;
+};
+static __device__ __forceinline__ rope_cs rope_angle(float ang) {
+    rope_cs k;
+    k.c = rbf(cosf(ang));
+    k.s = rbf(sinf(ang));
+    return k;
+}
+static __device__ __forceinline__ float rope_lo(float x0, float x1, rope_cs k) {
+    return rbf(rbf(x0 * k.c) - rbf(x1 * k.s));
+}
+static __device__ __forceinline__ float rope_hi(float x0, float x1, rope_cs k) {
+    return rbf(rbf(x1 * k.c) + rbf(x0 * k.s));
+}
+
 /* grid (T), block 128 (4 warps).  Warp w rotates heads w, w + 4, ... of the
  * H + G q and k heads; then every thread copies V into the cache. */
 extern "C" __global__ void mj_fwd_rope_qkv(const rope_args a) {
@@ -188,12 +208,9 @@ extern "C" __global__ void mj_fwd_rope_qkv(const rope_args a) {
                 x0 = rbf(bf2f(nw[i]) * rbf(x0 * r));
                 x1 = rbf(bf2f(nw[i + half]) * rbf(x1 * r));
             }
-            float ang = p * a.inv_freq[i];
-            float c = rbf(cosf(ang)), s = rbf(sinf(ang));
-            float y0 = rbf(rbf(x0 * c) - rbf(x1 * s));
-            float y1 = rbf(rbf(x1 * c) + rbf(x0 * s));
-            dst[i] = f2bf(y0);
-            dst[i + half] = f2bf(y1);
+            const rope_cs k = rope_angle(p * a.inv_freq[i]);
+            dst[i] = f2bf(rope_lo(x0, x1, k));
+            dst[i + half] = f2bf(rope_hi(x0, x1, k));
         }
     }
     const uint16_t *v = row + (a.H + a.G) * D;
@@ -387,8 +404,7 @@ static __device__ __forceinline__ int64_t gemv_col_rope(int D) {
 
 /* RoPE epilogue (every thread of the block): lane m of warp w holds row m's
  * sum of column n.  Rounds as gemv_plain + mj_fwd_rope_qkv do: bf16(v +
- * bias), then bf16(bf16(x * cos) -/+ bf16(x' * sin)); q in place, k and v
- * into the caches. */
+ * bias), then rope_lo / rope_hi; q in place, k and v into the caches. */
 static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, int64_t n, float v, bool has) {
     __shared__ float xv[8][8];
     const gemv_args &a = r.g;
@@ -406,9 +422,8 @@ static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, in
         r.vc[(slot * r.G + (h - r.H - r.G)) * D + i] = f2bf(self);
         return;
     }
-    const float ang = (float)r.pos[m] * r.inv_freq[i < half ? i : i - half];
-    const float c = rbf(cosf(ang)), sn = rbf(sinf(ang));
-    const float y = i < half ? rbf(rbf(self * c) - rbf(other * sn)) : rbf(rbf(self * c) + rbf(other * sn));
+    const rope_cs k = rope_angle((float)r.pos[m] * r.inv_freq[i < half ? i : i - half]);
+    const float y = i < half ? rope_lo(self, other, k) : rope_hi(other, self, k);
     if (h < r.H) ((uint16_t *)a.y)[m * a.ldy + n] = f2bf(y);
     else r.kc[(slot * r.G + (h - r.H)) * D + i] = f2bf(y);
 }
