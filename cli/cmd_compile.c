@@ -15,7 +15,7 @@
 static void compile_usage(FILE *out) {
     fputs("usage: maskjit compile FILE [--emit cuda|ptx|cubin|llvm] [--arch sm_90a]\n"
           "                       [--template NAME] [--define NAME=VALUE] [--no-cache]\n"
-          "                       [--cache-dir DIR] [-v] [-o OUT]\n\n"
+          "                       [--cache-dir DIR] [--resource-usage] [-v] [-o OUT]\n\n"
           "Compiles a .mask program and writes one of:\n"
           "  cuda   the full CUDA source given to NVRTC (template + generated functions)\n"
           "  ptx    PTX from NVRTC (default)\n"
@@ -24,11 +24,13 @@ static void compile_usage(FILE *out) {
           "options:\n"
           "  --arch ARCH        sm_80, sm_90a, ... (default: the local GPU's, else sm_90a)\n"
           "  --template NAME    kernel template under kernels/templates/ (default mask_grid;\n"
-          "                     also attn_prefill, attn_decode)\n"
+          "                     also attn_prefill, attn_prefill_ws, attn_decode, fwd_attn_naive)\n"
           "  --define N=V       a -D option for the template (e.g. MJ_HEAD_DIM=128)\n"
           "  --no-cache         always run NVRTC; do not read or write the disk cache\n"
           "  --cache-dir DIR    cache directory (default $XDG_CACHE_HOME/maskjit,\n"
           "                     else ~/.cache/maskjit)\n"
+          "  --resource-usage   print ptxas's report of every kernel (registers, spill\n"
+          "                     stores and loads, shared memory) to stderr; skips the cache\n"
           "  -v, --verbose      print arch, cache hit and compile time to stderr\n"
           "  -o, --output OUT   write to OUT instead of stdout\n"
           "  -h, --help         this text\n",
@@ -38,7 +40,7 @@ static void compile_usage(FILE *out) {
 typedef struct compile_args {
     const char *file, *emit, *arch, *tmpl, *out, *cache_dir;
     char defines[1024];
-    bool no_cache, verbose;
+    bool no_cache, verbose, resource_usage;
 } compile_args;
 
 /* Parses argv into a; returns -1 to exit 0 (help), 0 ok, 2 usage error. */
@@ -48,7 +50,8 @@ static int parse_args(int argc, char **argv, compile_args *a) {
         {"template", required_argument, 0, 't'}, {"define", required_argument, 0, 'D'},
         {"no-cache", no_argument, 0, 'n'},      {"cache-dir", required_argument, 0, 'c'},
         {"verbose", no_argument, 0, 'v'},       {"output", required_argument, 0, 'o'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+        {"resource-usage", no_argument, 0, 'r'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     memset(a, 0, sizeof *a);
     a->emit = "ptx";
     optind = 1;
@@ -62,6 +65,7 @@ static int parse_args(int argc, char **argv, compile_args *a) {
         case 'n': a->no_cache = true; break;
         case 'c': a->cache_dir = optarg; break;
         case 'v': a->verbose = true; break;
+        case 'r': a->resource_usage = true; break;
         case 'o': a->out = optarg; break;
         case 'h': compile_usage(stdout); return -1;
         case 'D': {
@@ -89,6 +93,10 @@ static int parse_args(int argc, char **argv, compile_args *a) {
         return 2;
     }
     a->file = argv[optind];
+    if (a->resource_usage && (!strcmp(a->emit, "llvm") || !strcmp(a->emit, "cuda"))) {
+        fputs("maskjit compile: --resource-usage needs --emit ptx or cubin (it runs NVRTC)\n", stderr);
+        return 2;
+    }
     static const char *emits[] = {"cuda", "ptx", "cubin", "llvm"};
     for (size_t i = 0; i < 4; i++)
         if (!strcmp(a->emit, emits[i])) return 0;
@@ -127,7 +135,8 @@ static int produce(const compile_args *a, const mj_program *p, mj_diags *d, char
         return *data ? 0 : 1;
     }
     mj_cuda_opts o = {.arch = a->arch, .template_name = a->tmpl, .no_cache = a->no_cache,
-                      .cache_dir = a->cache_dir, .defines = a->defines[0] ? a->defines : NULL};
+                      .cache_dir = a->cache_dir, .defines = a->defines[0] ? a->defines : NULL,
+                      .resource_usage = a->resource_usage};
     mj_cuda_artifact art;
     if (mj_cuda_compile(p, &o, &art, d) != 0) {
         mj_cuda_artifact_free(&art);
@@ -137,6 +146,7 @@ static int produce(const compile_args *a, const mj_program *p, mj_diags *d, char
         fprintf(stderr, "maskjit compile: %s, %s, %.1f ms, ptx %zu bytes, cubin %zu bytes\n",
                 art.arch, art.cache_hit ? "cache hit" : "compiled", art.compile_ms,
                 art.ptx_size, art.cubin_size);
+    if (a->resource_usage && art.log) fputs(art.log, stderr);
     bool cubin = !strcmp(a->emit, "cubin");
     *data = cubin ? art.cubin : art.ptx;
     *n = cubin ? art.cubin_size : art.ptx_size;

@@ -115,7 +115,7 @@ int mj_cuda_compile(const mj_program *p, const mj_cuda_opts *opts, mj_cuda_artif
         return -1;
     }
     mjc_options o;
-    if (mjc_options_build(&o, out->arch, opts->defines, err, sizeof err) != 0) {
+    if (mjc_options_build(&o, out->arch, opts->defines, opts->resource_usage, err, sizeof err) != 0) {
         mj_diag_add_file(diags, MJ_SEV_ERROR, path, "%s", err);
         return -1;
     }
@@ -123,7 +123,7 @@ int mj_cuda_compile(const mj_program *p, const mj_cuda_opts *opts, mj_cuda_artif
     if (!out->source) return -1;
     uint8_t key[32];
     compute_key(out->source, &o, opts->template_name, key);
-    char *dir = opts->no_cache ? NULL : mjc_cache_dir(opts->cache_dir);
+    char *dir = opts->no_cache || opts->resource_usage ? NULL : mjc_cache_dir(opts->cache_dir);
     char *cpath = dir ? mjc_cache_path(dir, key) : NULL;
     int rc = 0;
     if (cpath && mjc_cache_load(cpath, key, &out->ptx, &out->ptx_size, &out->cubin,

@@ -36,6 +36,9 @@ typedef struct mj_cuda_opts {
     const char *cache_dir;     /* NULL: $XDG_CACHE_HOME/maskjit or ~/.cache/maskjit */
     const char *defines;       /* (added by H4) NULL, or "NAME=VALUE ..." passed as -D options
                                   (e.g. "MJ_HEAD_DIM=128"); part of the cache key */
+    bool resource_usage;       /* (added in session 3) ptxas reports each kernel's registers,
+                                  spills and shared memory into the artifact's log; skips the
+                                  disk cache (a cached entry has no log) */
 } mj_cuda_opts;
 
 /* Emit, splice and compile (or load from cache).  Returns 0, or -1 with an

@@ -105,8 +105,8 @@ typedef struct mjc_options {
     char arch_opt[48];
     char defs_store[1024];
 } mjc_options;
-int mjc_options_build(mjc_options *o, const char *arch, const char *defines, char *err,
-                      size_t errn);
+int mjc_options_build(mjc_options *o, const char *arch, const char *defines, bool resource_usage,
+                      char *err, size_t errn);
 
 /* The headers NVRTC may include ("mj_env.h", "mj_semantics.h",
  * "attn_params.h", "attn_common.cuh"): names and texts from the embedded files. */

@@ -93,8 +93,8 @@ bad:
     return -1;
 }
 
-int mjc_options_build(mjc_options *o, const char *arch, const char *defines, char *err,
-                      size_t errn) {
+int mjc_options_build(mjc_options *o, const char *arch, const char *defines, bool resource_usage,
+                      char *err, size_t errn) {
     memset(o, 0, sizeof *o);
     snprintf(o->arch_opt, sizeof o->arch_opt, "--gpu-architecture=%s", arch);
     static const char *fixed[] = {
@@ -103,7 +103,7 @@ int mjc_options_build(mjc_options *o, const char *arch, const char *defines, cha
     o->argv[o->argc++] = o->arch_opt;
     for (int i = 0; fixed[i]; i++) o->argv[o->argc++] = fixed[i];
     const char *verbose = getenv("MJ_NVRTC_PTXAS_VERBOSE");   /* development: register report in the log */
-    if (verbose && *verbose == '1') o->argv[o->argc++] = "--ptxas-options=-v";
+    if (resource_usage || (verbose && *verbose == '1')) o->argv[o->argc++] = "--ptxas-options=-v";
     if (!defines) return 0;
     size_t used = 0;
     const char *s = defines;

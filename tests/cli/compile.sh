@@ -67,6 +67,16 @@ else
   skip "--emit llvm in a build without LLVM (tests/cli/nollvm.sh)"
 fi
 
+# --resource-usage: ptxas's per-kernel report (what a kernel author checks for spills)
+expect_rc "--resource-usage" 0 "$M" compile "$SRC/examples/fusion_seed.mask" --template attn_prefill_ws \
+  --arch sm_90a --define MJ_HEAD_DIM=128 --define MJ_ATTN_QTILE=128 --resource-usage -o "$tmp/ws.ptx"
+has "--resource-usage names the kernel" "entry function 'mj_attn_prefill'" "$tmp/err"
+has "--resource-usage gives registers" "Used [0-9]* registers" "$tmp/err"
+has "--resource-usage gives spills" "bytes spill stores" "$tmp/err"
+has "--resource-usage still writes the ptx" "^.target sm_90a" "$tmp/ws.ptx"
+expect_rc "--resource-usage with --emit cuda" 2 "$M" compile "$tmp/fusion.mask" --emit cuda --resource-usage
+has "--resource-usage needs NVRTC" "needs --emit ptx or cubin" "$tmp/err"
+
 n=0
 for f in "$SRC"/examples/*.mask; do
   [ -e "$f" ] || continue
