@@ -19,6 +19,7 @@
 #include "gpu_testutil.h"
 #include "interp.h"
 #include "ir_build.h"
+#include "support/all_ops.h"
 #include "support/testlib.h"
 
 static mj_cu *cu;
@@ -185,23 +186,10 @@ static void check_program(const mj_program *p, const char *name) {
     mj_cu_module_unload(cu, g.mod);
 }
 
-/* The hand-built program of test_compiler_nvrtc.c: every node kind. */
-static mj_tokens toks[3] = {{"seg", MJ_T_INT, {.i = -1}, true, {0}},
-                            {"w", MJ_T_FLOAT, {.f = 0.5f}, true, {0}},
-                            {"flag", MJ_T_BOOL, {.i = 0}, true, {0}}};
-static mj_param params[4] = {{"n", MJ_T_INT, false, 1, 0, {.i = 3}, true, {0}},
-                             {"arr", MJ_T_FLOAT, true, 4, 1, {.f = 1.0f}, true, {0}},
-                             {"ia", MJ_T_INT, true, 2, 5, {.i = -7}, true, {0}},
-                             {"on", MJ_T_BOOL, false, 1, 7, {.i = 1}, true, {0}}};
-static mj_heads heads[1] = {{"slope", true, {0}}};
-
+/* A hand-built program using every node kind (tables: support/all_ops.h; tamer
+ * constants than test_compiler_nvrtc.c's, for comparisons with the interpreter). */
 static void build_all_ops(mj_program *p) {
-    irb_reset();
-    memset(p, 0, sizeof *p);
-    p->path = "all_ops";
-    p->tokens = toks; p->n_tokens = 3;
-    p->params = params; p->n_params = 4; p->n_param_slots = 8;
-    p->heads = heads; p->n_heads = 1;
+    all_ops_header(p, "all_ops");
     mj_expr *q = bt(MJ_B_Q), *kv = bt(MJ_B_KV), *h = bt(MJ_B_H);
     mj_expr *d = bin(MJ_OP_SUB, q, kv);
     mj_expr *ints = bin(MJ_OP_ADD, bin(MJ_OP_MUL, bin(MJ_OP_DIV, d, par(0, MJ_T_INT)),
@@ -220,7 +208,6 @@ static void build_all_ops(mj_program *p) {
     p->mask = sel(bin(MJ_OP_LT, bt(MJ_B_B), c_i(0)), c_b(0), cond);
     p->score = bin(MJ_OP_SUB, bt(MJ_B_SCORE), un(MJ_OP_NEG, call(MJ_FN_CLAMP, fl, c_f(-INFINITY), c_f(1e3f))));
     p->position = to_i(bin(MJ_OP_DIV, to_f(bin(MJ_OP_ADD, q, c_i(1))), c_f(3.0f)));
-    p->uses_builtin[MJ_B_H] = true;
 }
 
 int main(void) {
