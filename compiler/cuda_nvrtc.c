@@ -102,8 +102,7 @@ int mjc_options_build(mjc_options *o, const char *arch, const char *defines, boo
         "--prec-sqrt=true", NULL};
     o->argv[o->argc++] = o->arch_opt;
     for (int i = 0; fixed[i]; i++) o->argv[o->argc++] = fixed[i];
-    const char *verbose = getenv("MJ_NVRTC_PTXAS_VERBOSE");   /* development: register report in the log */
-    if (resource_usage || (verbose && *verbose == '1')) o->argv[o->argc++] = "--ptxas-options=-v";
+    if (resource_usage) o->argv[o->argc++] = "--ptxas-options=-v";   /* the register report, in the log */
     if (!defines) return 0;
     size_t used = 0;
     const char *s = defines;

@@ -269,7 +269,7 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
         return -1;
     if (cs->want_greedy) {
         int V = (int)ce->V;
-        mj_cu_ptr cnt = cs->d_greedy + (mj_cu_ptr)s->n_rows * 4;
+        mj_cu_ptr cnt = cs->d_greedy + (mj_cu_ptr)cuda_greedy_cnt_offset(s->n_rows);
         mj_cu_ptr part = cs->d_greedy + (mj_cu_ptr)cuda_greedy_part_offset(s->n_rows);
         void *gargs[] = {&cs->logits, &cs->d_greedy, &cnt, &part, &V};
         if (launch(s, FK_ARGMAX, CUDA_ARGMAX_BLOCKS, (unsigned)c->n, 256, gargs) != 0)

@@ -29,11 +29,13 @@
 
 /* Largest batch row count the skinny (memory-bound) matrix kernels take. */
 #define CUDA_SKINNY_MAX 8
-#define CUDA_ARGMAX_BLOCKS 32   /* blocks per row of mj_fwd_argmax (its MJ_ARGMAX_BLOCKS) */
+#define CUDA_ARGMAX_BLOCKS 32   /* blocks per row of mj_fwd_argmax (its gridDim.x) */
 
-/* d_greedy of n rows: picks (int32 [n]), counters (uint32 [n]), then at
- * cuda_greedy_part_offset(n) the partials (float2 [n][CUDA_ARGMAX_BLOCKS]). */
-static inline size_t cuda_greedy_part_offset(int64_t n) { return ((size_t)n * 8 + 7) & ~(size_t)7; }
+/* d_greedy of n rows: picks (int32 [n]) at 0, counters (uint32 [n]) at
+ * cuda_greedy_cnt_offset(n), partials (float2 [n][CUDA_ARGMAX_BLOCKS]) at
+ * cuda_greedy_part_offset(n) (8-aligned: 8 n bytes in). */
+static inline size_t cuda_greedy_cnt_offset(int64_t n) { return (size_t)n * 4; }
+static inline size_t cuda_greedy_part_offset(int64_t n) { return (size_t)n * 8; }
 static inline size_t cuda_greedy_bytes(int64_t n) {
     return cuda_greedy_part_offset(n) + (size_t)n * CUDA_ARGMAX_BLOCKS * 8;
 }

@@ -352,11 +352,11 @@ static void check_argmax(int32_t V) {
     mj_cu_ptr d_x = 0, d_g = 0;
     int rc = mj_cu_alloc(cu, &d_x, (size_t)NR * (size_t)V * 4) || mj_cu_alloc(cu, &d_g, cuda_greedy_bytes(NR)) ||
              mj_cu_upload(cu, d_x, x, (size_t)NR * (size_t)V * 4) || mj_cu_memset8(cu, d_g, 0, cuda_greedy_bytes(NR));
-    mj_cu_ptr cnt = d_g + NR * 4, part = d_g + cuda_greedy_part_offset(NR);
+    mj_cu_ptr cnt = d_g + cuda_greedy_cnt_offset(NR), part = d_g + cuda_greedy_part_offset(NR);
     void *args[] = {&d_x, &d_g, &cnt, &part, &V};
     for (int pass = 0; rc == 0 && pass < 2; pass++) {
         int32_t ids[NR];
-        rc = mj_cu_memset8(cu, d_g, 0xff, NR * 4) ||   /* picks only: the counters stay as the last launch left them */
+        rc = mj_cu_memset8(cu, d_g, 0xff, cuda_greedy_cnt_offset(NR)) ||   /* picks only: counters stay as left */
              mj_cu_launch(cu, k.fn[FK_ARGMAX], CUDA_ARGMAX_BLOCKS, NR, 1, 256, 0, args) || mj_cu_sync(cu) ||
              mj_cu_download(cu, ids, d_g, sizeof ids);
         for (int r = 0; rc == 0 && r < NR; r++) {
