@@ -269,28 +269,55 @@ static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r)
     return o;
 }
 
-/* With a.norm: rs[m] = rsqrt(mean(x[m]^2) + eps), warp m for row m (block of
- * 8 warps, M <= 8), and with a.xs the normalised rows into gemv_xs (once per
- * block instead of once per warp and chunk in gemv_dot; same values).  Every
- * thread of the block must call it. */
+/* Before the wait for the previous kernel: the RMSNorm weight chunks this
+ * thread will read in gemv_norm_prologue into L1 (they do not depend on it). */
+static __device__ __forceinline__ void gemv_norm_prefetch(const gemv_args &a) {
+    if (!a.norm || !a.xs) return;
+    for (int i = threadIdx.x * 8; i < a.M * a.K; i += blockDim.x * 8)
+        asm volatile("prefetch.global.L1 [%0];\n" ::"l"(a.norm + i % a.K));
+}
+
+/* With a.norm: rs[m] = rsqrt(mean(x[m]^2) + eps) for the M <= 8 rows, every
+ * thread of the block summing its 16-byte chunks of each row (all its loads
+ * in flight at once: the previous one-warp-per-row loop waited for a load
+ * round trip per 256 elements, ~3 us of a q|k|v product's 16), then the
+ * warps' sums added in warp order; with a.xs the normalised rows into gemv_xs
+ * (once per block instead of once per warp and chunk in gemv_dot; same
+ * values).  Every thread of the block must call it. */
 static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, float *rs) {
     if (!a.norm) return;
+    __shared__ float part[8][8];                       /* [warp][row] */
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    if (w < a.M) {
-        const uint16_t *xr = a.x + w * a.ldx;
+    for (int m = 0; m < a.M; m++) {
+        const uint16_t *xr = a.x + m * a.ldx;
         float ss = 0.0f;
-        for (int k = lane * 8; k < a.K; k += 256) {
-            const v16 v = *(const v16 *)(xr + k);
-            const uint32_t u[4] = {v.a, v.b, v.c, v.d};
+        for (int k0 = threadIdx.x * 8; k0 < a.K; k0 += 4 * blockDim.x * 8) {
+            v16 v[4];                                  /* four loads in flight, then their sums */
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                float lo = lo2f(u[j]), hi = hi2f(u[j]);
-                ss = fmaf(lo, lo, ss);
-                ss = fmaf(hi, hi, ss);
+            for (int q = 0; q < 4; q++) {
+                const int k = k0 + q * blockDim.x * 8;
+                if (k < a.K) v[q] = *(const v16 *)(xr + k);
+                else v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+            }
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const uint32_t u[4] = {v[q].a, v[q].b, v[q].c, v[q].d};
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    float lo = lo2f(u[j]), hi = hi2f(u[j]);
+                    ss = fmaf(lo, lo, ss);
+                    ss = fmaf(hi, hi, ss);
+                }
             }
         }
         ss = warp_sum(ss);
-        rs[w] = rsqrtf(ss / (float)a.K + a.eps);
+        if (lane == 0) part[w][m] = ss;
+    }
+    __syncthreads();
+    if (threadIdx.x < a.M) {
+        float ss = 0.0f;
+        for (int j = 0; j < (int)(blockDim.x >> 5); j++) ss += part[j][threadIdx.x];
+        rs[threadIdx.x] = rsqrtf(ss / (float)a.K + a.eps);
     }
     __syncthreads();
     if (!a.xs) return;
@@ -441,6 +468,7 @@ static __device__ void gemv_plain(const gemv_rope_args &r) {
     const int64_t rows[1] = {n < a.N ? n : 0};
     v16 w[1][GV_UNROLL];
     gemv_load<1>(a, rows, kp * 256 * GV_UNROLL + lane * 8, w);
+    gemv_norm_prefetch(a);
     pdl_wait();
     pdl_trigger();
     gemv_norm_prologue(a, rs);
@@ -487,6 +515,7 @@ static __device__ void gemv_glu(const gemv_args &a) {
     const int64_t rows[2] = {jj, jj + I};
     v16 w[2][GV_UNROLL];
     gemv_load<2>(a, rows, lane * 8, w);
+    gemv_norm_prefetch(a);
     pdl_wait();
     pdl_trigger();
     gemv_norm_prologue(a, rs);
