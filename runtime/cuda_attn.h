@@ -30,7 +30,10 @@ typedef struct mj_attn mj_attn;
  * q and o: the new query tokens of every row, packed row after row,
  * [sum q_len][n_heads][head_dim] with token stride q_tok_stride.  Row r's
  * queries are its last q_len[r] tokens.  k and v: row r's key token t is at
- * (k_start[r] + t) * kv_tok_stride + kv_head * head_dim. */
+ * (k_start[r] + t) * kv_tok_stride + kv_head * head_dim.  The kernels move
+ * 16-byte pieces: q, k, v and o must be 16-byte aligned and the token strides
+ * multiples of 8 elements, at least heads x head_dim (mj_attn_plan and
+ * mj_attn_set_tensors refuse others with an error). */
 typedef struct mj_attn_batch {
     int32_t n_rows, n_heads, n_kv_heads;
     const int32_t *q_len;      /* [n_rows] */

@@ -217,6 +217,29 @@ static const int ld_q[] = {1, 2}, ld_k[] = {16384, 9000};
 /* 8 rows x 8 kv heads: 2 splits of 132 SMs (a cluster of 2 with MJ_ATTN_DECODE_CLUSTER) */
 static const int b8_q[] = {1, 1, 1, 1, 1, 1, 2, 1}, b8_k[] = {2048, 2000, 1500, 64, 1, 700, 4097, 3000};
 
+/* Inputs the kernels cannot take are refused by the plan with a message
+ * (never a misaligned access on the GPU). */
+static void check_bad_inputs(mj_attn *a, const char *name, int D) {
+    static const int ql[] = {4}, kl[] = {4};
+    mj_env env;
+    memset(&env, 0, sizeof env);
+    const mj_cu_ptr base = 0x10000;   /* never dereferenced: the checks come first */
+    mj_attn_batch b = {1, 4, 2, ql, kl, NULL, base, base, base, base + 2, 0, 0, &env};
+    CHECKF(mj_attn_plan(a, &b, false) != 0, "%s D=%d: misaligned o accepted", name, D);
+    CHECKF(!strcmp(mj_attn_error(a), "q, k, v and o must be 16-byte aligned device addresses"), "%s",
+           mj_attn_error(a));
+    b.o = base;
+    b.q_tok_stride = 4 * D + 4;
+    CHECKF(mj_attn_plan(a, &b, true) != 0, "%s D=%d: odd token stride accepted", name, D);
+    char want[160];
+    snprintf(want, sizeof want,
+             "bad token strides: q %d, kv %d elements (need at least heads x head_dim, multiples of 8)", 4 * D + 4,
+             2 * D);
+    CHECKF(!strcmp(mj_attn_error(a), want), "got \"%s\"", mj_attn_error(a));
+    b.q_tok_stride = 2 * D;   /* rows overlapping their neighbours' heads */
+    CHECKF(mj_attn_plan(a, &b, false) != 0, "%s D=%d: short token stride accepted", name, D);
+}
+
 static void run_program(const mj_program *p, const char *name, bool long_rows) {
     for (int D = 64; D <= 128; D += 64) {
         mj_diags d;
@@ -226,6 +249,7 @@ static void run_program(const mj_program *p, const char *name, bool long_rows) {
         CHECKF(a != NULL, "%s D=%d: kernels do not compile/load", name, D);
         mj_diags_free(&d);
         if (!a) continue;
+        check_bad_inputs(a, name, D);
         attn_case cases[] = {
             {"prefill-ragged", 8, 4, 2, D, pf_q, pf_k, false, false, 0},
             {"decode", 6, 4, 2, D, dc_q, dc_k, true, true, 0},
