@@ -250,17 +250,22 @@ typedef struct layout {
 
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
 
+/* The kernels copy Q, K, V and write O in 16-byte pieces. */
+static int check_aligned(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o) {
+    return (q | k | v | o) & 15 ? fail(a, "q, k, v and o must be 16-byte aligned device addresses") : 0;
+}
+
 /* Checks b and fills the sizes the plan needs. */
 static int check_batch(mj_attn *a, const mj_attn_batch *b, int *max_q, int *max_k, int64_t *total_q) {
     if (b->n_rows <= 0 || b->n_heads <= 0 || b->n_kv_heads <= 0 || b->n_heads % b->n_kv_heads)
         return fail(a, "bad batch shape: %d rows, %d heads, %d kv heads", b->n_rows, b->n_heads, b->n_kv_heads);
-    /* the kernels copy Q, K, V and write O in 16-byte pieces */
+    /* rows of 16-byte pieces: strides in multiples of 8 elements */
     const int64_t qs = b->q_tok_stride ? b->q_tok_stride : (int64_t)b->n_heads * a->head_dim;
     const int64_t ks = b->kv_tok_stride ? b->kv_tok_stride : (int64_t)b->n_kv_heads * a->head_dim;
     if (qs < (int64_t)b->n_heads * a->head_dim || ks < (int64_t)b->n_kv_heads * a->head_dim || qs % 8 || ks % 8)
         return fail(a, "bad token strides: q %lld, kv %lld elements (need at least heads x head_dim, multiples of 8)",
                     (long long)qs, (long long)ks);
-    if ((b->q | b->k | b->v | b->o) & 15) return fail(a, "q, k, v and o must be 16-byte aligned device addresses");
+    if (check_aligned(a, b->q, b->k, b->v, b->o) != 0) return -1;
     *max_q = 0;
     *max_k = 1;
     *total_q = 0;
@@ -542,7 +547,7 @@ void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }
 
 int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o) {
     if (!a->planned) return fail(a, "mj_attn_set_tensors without a plan");
-    if ((q | k | v | o) & 15) return fail(a, "q, k, v and o must be 16-byte aligned device addresses");
+    if (check_aligned(a, q, k, v, o) != 0) return -1;
     a->prm.q = q;
     a->prm.k = k;
     a->prm.v = v;

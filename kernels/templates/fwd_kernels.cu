@@ -269,12 +269,13 @@ static __device__ __forceinline__ v16 norm8(const v16 &x, const v16 &g, float r)
     return o;
 }
 
-/* Before the wait for the previous kernel: the RMSNorm weight chunks this
- * thread will read in gemv_norm_prologue into L1 (they do not depend on it). */
+/* Before the wait for the previous kernel: the RMSNorm weights, which
+ * gemv_norm_prologue reads for every row, into L1 once per block (they do
+ * not depend on that kernel). */
 static __device__ __forceinline__ void gemv_norm_prefetch(const gemv_args &a) {
     if (!a.norm || !a.xs) return;
-    for (int i = threadIdx.x * 8; i < a.M * a.K; i += blockDim.x * 8)
-        asm volatile("prefetch.global.L1 [%0];\n" ::"l"(a.norm + i % a.K));
+    for (int k = threadIdx.x * 8; k < a.K; k += blockDim.x * 8)
+        asm volatile("prefetch.global.L1 [%0];\n" ::"l"(a.norm + k));
 }
 
 /* With a.norm: rs[m] = rsqrt(mean(x[m]^2) + eps) for the M <= 8 rows, every
@@ -300,15 +301,7 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
                 else v[q].a = v[q].b = v[q].c = v[q].d = 0u;
             }
 #pragma unroll
-            for (int q = 0; q < 4; q++) {
-                const uint32_t u[4] = {v[q].a, v[q].b, v[q].c, v[q].d};
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    float lo = lo2f(u[j]), hi = hi2f(u[j]);
-                    ss = fmaf(lo, lo, ss);
-                    ss = fmaf(hi, hi, ss);
-                }
-            }
+            for (int q = 0; q < 4; q++) ss = dot8(v[q], v[q], ss);
         }
         ss = warp_sum(ss);
         if (lane == 0) part[w][m] = ss;
