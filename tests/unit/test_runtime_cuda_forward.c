@@ -10,7 +10,8 @@
  * (MJ_CUDA_SKINNY), a prefix cache, and head_dim 32 (naive path); the
  * fused RoPE, attention PDL and block-normalised rows bit-identical to H11's
  * path, and the
- * K-split skinny products (MJ_CUDA_KSPLIT=2).
+ * K-split skinny products (MJ_CUDA_KSPLIT=2); one row alone (the one-row
+ * products of batch-1 decode).
  * The greedy-pick kernel alone (mj_fwd_argmax, 32 blocks per row): ties across
  * blocks, NaN, rows of -inf, vocabularies that do not divide evenly, twice
  * in a row (its counters must reset), against mj_sample at temperature 0.
@@ -219,6 +220,43 @@ static double compare(const float *a, const float *b, int32_t V, double *agree) 
     return mb > 0 ? md / mb : md;
 }
 
+/* Row 0 alone through prefill and STEPS decode steps (the tokens of toks):
+ * logits [(STEPS + 1) x V].  One row takes the one-row skinny products (as
+ * batch-1 decode), which the three-row runs never do. */
+static int run_one_row(mj_engine *e, const mj_program *p, const mj_mask_fns *f, const rows *R, float *out,
+                       const int32_t *toks) {
+    int32_t V = mj_engine_model(e)->cfg.vocab;
+    char err[512] = "";
+    mj_seqs *s = mj_seqs_init_prefix(e, NULL, p, f, 1, R->spec, STEPS, err, sizeof err);
+    if (!s) { fprintf(stderr, "seqs: %s\n", err); return -1; }
+    int rc = mj_seqs_prefill(s, out);
+    for (int st = 1; rc == 0 && st <= STEPS; st++) rc = mj_seqs_append(s, &toks[(st - 1) * ROWS], out + (size_t)st * V);
+    if (rc != 0) fprintf(stderr, "run: %s\n", mj_seqs_error(s));
+    mj_seqs_free(s);
+    return rc;
+}
+
+/* One row against row 0 of the CPU reference (same tolerance as the batch). */
+static void check_one_row(mj_engine *gpu, const mj_program *p, const mj_mask_fns *f, const rows *R, const float *ref,
+                          const int32_t *toks, int32_t V, const char *what, const char *mask) {
+    float *a = malloc((size_t)(STEPS + 1) * V * sizeof *a);
+    int rc = run_one_row(gpu, p, f, R, a, toks);
+    CHECKF(rc == 0, "%s %s: one row", what, mask);
+    if (rc == 0) {
+        double md = 0, mb = 0;
+        for (int st = 0; st <= STEPS; st++)
+            for (int32_t i = 0; i < V; i++) {
+                double y = ref[((size_t)st * ROWS) * V + i], d = fabs((double)a[(size_t)st * V + i] - y);
+                if (!(d <= md)) md = d;
+                if (fabs(y) > mb) mb = fabs(y);
+            }
+        double rel = mb > 0 ? md / mb : md;
+        printf("  %-27s %-20s one row: rel err %.2e\n", what, mask, rel);
+        CHECKF(rel <= 3e-2, "%s %s one row: rel err %.3e", what, mask, rel);
+    }
+    free(a);
+}
+
 static mj_program *load_mask(const char *name) {
     char rel[128];
     snprintf(rel, sizeof rel, "examples/%s.mask", name);
@@ -303,6 +341,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
             bad += picks[k] != mj_sample(got3 + ((size_t)ROWS + k) * V, V, NULL, NULL);
         printf("  %-27s %-20s greedy on the device: %d of %d picks differ\n", what, mask, bad, STEPS * ROWS);
         CHECKF(bad == 0, "%s %s: device greedy picks differ from the logits' argmax (%d)", what, mask, bad);
+        check_one_row(gpu, p, &f, &R, ref, toks, V, what, mask);
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
         mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
         if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);
