@@ -25,6 +25,15 @@ struct mj_attn {
     int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
     int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
     bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
+    /* the persistent attn_prefill_ws (MJ_WS_PERSIST=1), a second module loaded on first use */
+    int persist_mode;          /* MJ_ATTN_PERSIST: 1 on, 0 off, -1 auto (persist_choose) */
+    int persist_ctas;          /* MJ_ATTN_PERSIST_CTAS: most CTAs of its grid (0: one per SM) */
+    bool persist;              /* the last plan runs it, on persist_grid CTAs */
+    unsigned persist_grid;
+    void *mod_persist, *fn_persist;
+    int smem_persist;
+    mj_cuda_opts cache_opts;   /* mj_attn_init's cache options (cache_dir copied) for its compile */
+    char *cache_dir;
     void *mod[K_COUNT];
     void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions, *fn_partial;
     int smem[K_COUNT];
@@ -72,6 +81,10 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * blocks evaluate the mask in the attention kernel instead of bitmasks),
  * MJ_ATTN_TMA=0 (attn_prefill_ws copies K/V with cp.async instead of loading
  * whole blocks with the bulk tensor copy engine, the default),
+ * MJ_ATTN_PERSIST=0|1 (attn_prefill_ws's persistent variant never / for
+ * every prefill plan; unset or "auto": for plans of many short tiles, see
+ * persist_choose), MJ_ATTN_PERSIST_CTAS=N (development, tests: at most N CTAs
+ * in its grid, so that each walks many tiles),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM);
  * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS, MJ_ATTN_DECODE_CLUSTER,
@@ -89,6 +102,11 @@ static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA", false); }
 /* attn_prefill_ws loads K/V with TMA unless MJ_ATTN_TMA=0 (H100: 1.3-1.6x
  * faster from 8k tokens on; bench/RESULTS.md). */
 static bool env_tma(void) { return env_flag("MJ_ATTN_TMA", true); }
+/* MJ_ATTN_PERSIST: 1 on, 0 off, -1 (unset, empty or "auto") auto. */
+static int env_persist(void) {
+    const char *v = getenv("MJ_ATTN_PERSIST");
+    return !v || !*v || !strcmp(v, "auto") ? -1 : strcmp(v, "0") != 0;
+}
 
 /* MJ_ATTN_DECODE_STAGES=3: the decode kernel's K/V ring with two blocks in
  * flight; default 2 (one, as H4: 3 was within noise standalone and slower
@@ -142,16 +160,17 @@ static void encode_tmaps(mj_attn *a) {
         a->tma = 1;
 }
 
-/* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art. */
-static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k,
+/* Compile kernel k (K_PREFILL / K_DECODE) of p for arch into art; persist:
+ * attn_prefill_ws's persistent variant (a define, so also a cache key). */
+static int compile_kernel(const mj_program *p, const char *arch, int head_dim, int qtile, int k, bool persist,
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
     char defs[256];
     const bool ws = k == K_PREFILL && use_ws(arch);
     const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
     if (k == K_PREFILL) {
-        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s", head_dim, ws ? 128 : qtile,
+        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s%s", head_dim, ws ? 128 : qtile,
                          env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_tma() ? " MJ_WS_TMA=1" : "",
-                         extra && *extra ? " " : "", extra ? extra : "");
+                         ws && persist ? " MJ_WS_PERSIST=1" : "", extra && *extra ? " " : "", extra ? extra : "");
         for (int i = 0; i < n && i < (int)sizeof defs; i++)
             if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
     }
@@ -169,7 +188,12 @@ int mj_attn_warm(const mj_program *p, const char *arch, int head_dim, const mj_c
     int rc = 0;
     for (int k = 0; k < K_COUNT; k++) {
         mj_cuda_artifact art;
-        rc |= compile_kernel(p, arch, head_dim, env_qtile(), k, cache, &art, d);
+        rc |= compile_kernel(p, arch, head_dim, env_qtile(), k, false, cache, &art, d);
+        mj_cuda_artifact_free(&art);
+    }
+    if (env_persist() == 1 && use_ws(arch)) {   /* forced on: every prefill plan runs the persistent kernel */
+        mj_cuda_artifact art;
+        rc |= compile_kernel(p, arch, head_dim, env_qtile(), K_PREFILL, true, cache, &art, d);
         mj_cuda_artifact_free(&art);
     }
     return rc ? -1 : 0;
@@ -178,7 +202,7 @@ int mj_attn_warm(const mj_program *p, const char *arch, int head_dim, const mj_c
 /* Compile kernel k and load it as module k. */
 static int load_kernel(mj_attn *a, int k, const mj_cuda_opts *cache, mj_diags *d) {
     mj_cuda_artifact art;
-    if (compile_kernel(a->p, mj_cu_arch(a->cu), a->head_dim, a->qtile, k, cache, &art, d) != 0) {
+    if (compile_kernel(a->p, mj_cu_arch(a->cu), a->head_dim, a->qtile, k, false, cache, &art, d) != 0) {
         mj_cuda_artifact_free(&art);
         return -1;
     }
@@ -191,6 +215,31 @@ static int load_kernel(mj_attn *a, int k, const mj_cuda_opts *cache, mj_diags *d
         return -1;
     }
     return 0;
+}
+
+/* Compile (or take from the disk cache) and load the persistent prefill
+ * kernel, on the first plan that runs it. */
+static int load_persist(mj_attn *a) {
+    if (a->fn_persist) return 0;
+    mj_diags d;
+    mj_diags_init(&d);
+    mj_cuda_artifact art;
+    int rc = compile_kernel(a->p, mj_cu_arch(a->cu), a->head_dim, a->qtile, K_PREFILL, true, &a->cache_opts, &art, &d);
+    if (rc != 0) {
+        char *m = d.n ? mj_diag_format(&d.items[0]) : NULL;
+        fail(a, "persistent prefill kernel: %s", m ? m : "compile failed");
+        free(m);
+    } else if (mj_cu_module_load(a->cu, art.cubin, &a->mod_persist) != 0 ||
+               mj_cu_function(a->cu, a->mod_persist, "mj_attn_prefill", &a->fn_persist) != 0 ||
+               mj_cu_module_int(a->cu, a->mod_persist, "mj_prefill_smem", &a->smem_persist) != 0 ||
+               mj_cu_set_smem(a->cu, a->fn_persist, a->smem_persist) != 0) {
+        rc = cu_fail(a, "persistent prefill kernel");
+        mj_cu_module_unload(a->cu, a->mod_persist);
+        a->mod_persist = a->fn_persist = NULL;
+    }
+    mj_cuda_artifact_free(&art);
+    mj_diags_free(&d);
+    return rc;
 }
 
 mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cuda_opts *cache,
@@ -207,6 +256,11 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->warp_spec = use_ws(mj_cu_arch(cu));
     a->qtile = a->warp_spec ? 128 : env_qtile();
     a->tma_req = a->warp_spec && env_tma();
+    a->persist_mode = env_persist();
+    a->persist_ctas = getenv("MJ_ATTN_PERSIST_CTAS") ? atoi(getenv("MJ_ATTN_PERSIST_CTAS")) : 0;
+    if (cache) a->cache_opts = *cache;
+    a->cache_dir = cache && cache->cache_dir ? strdup(cache->cache_dir) : NULL;
+    a->cache_opts.cache_dir = a->cache_dir;
     a->decode_ctas = decode_ctas_per_sm();
     a->cluster_max = decode_cluster_max();
     a->combine_pdl = env_flag("MJ_ATTN_COMBINE_PDL", true);
@@ -237,6 +291,8 @@ void mj_attn_free(mj_attn *a) {
     if (!a) return;
     mj_cu_free(a->cu, a->ws);
     for (int k = 0; k < K_COUNT; k++) mj_cu_module_unload(a->cu, a->mod[k]);
+    mj_cu_module_unload(a->cu, a->mod_persist);
+    free(a->cache_dir);
     free(a);
 }
 
@@ -444,6 +500,60 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     return 0;
 }
 
+/* The auto rule of the persistent prefill kernel: plans of at least
+ * PERSIST_TILES_PER_SM (query tile, head) pairs per SM whose tiles visit at
+ * most PERSIST_MEAN_STEPS steps of 128 keys on average.  There a tile's
+ * fixed costs (Q load, first product, last product, stores) weigh as much as
+ * its steps and one CTA per SM walking the tiles overlaps them with the
+ * neighbouring tiles' work (H100, B=8 x 2048 tokens, fusion mask, ~3 steps a
+ * tile: the earlier persistent kernel measured -8 %, bench/RESULTS.md). */
+enum { PERSIST_TILES_PER_SM = 8, PERSIST_MEAN_STEPS = 4 };
+
+/* Mean 128-key steps per query tile of the prefill plan, from its block
+ * lists' counts (downloaded: synchronises the current stream); tiles: the
+ * query tiles of its rows.  -1 on error. */
+static double plan_mean_steps(mj_attn *a, int64_t tiles) {
+    const mj_attn_params *P = &a->prm;
+    size_t lists = (size_t)P->n_rows * P->n_hgroups * P->max_qtiles;   /* absent tiles: count 0 */
+    int32_t *cnt = malloc(lists * sizeof *cnt);
+    mj_cu_stream s = mj_cu_get_stream(a->cu);
+    double mean = -1;
+    if (cnt && mj_cu_download_async(a->cu, cnt, P->blk_count, lists * sizeof *cnt, s) == 0 &&
+        mj_cu_stream_sync(a->cu, s) == 0) {
+        int64_t steps = 0;
+        for (size_t i = 0; i < lists; i++) steps += (cnt[i] + 1) / 2;
+        mean = tiles > 0 ? (double)steps / (double)(tiles * P->n_hgroups) : 0.0;
+    }
+    free(cnt);
+    return mean;
+}
+
+/* Sets a->persist (and a->persist_grid) for a prefill plan of batch b and
+ * loads the persistent kernel when it is chosen: MJ_ATTN_PERSIST=1 whenever
+ * attn_prefill_ws runs (and the work items fit the kernel's 32-bit index),
+ * 0 never, else the auto rule above. */
+static int persist_choose(mj_attn *a, const mj_attn_batch *b) {
+    const mj_attn_params *P = &a->prm;
+    const int64_t sms = mj_cu_sm_count(a->cu);
+    int64_t tiles = 0;   /* query tiles of the rows; x n_heads: the kernel's work */
+    for (int r = 0; r < b->n_rows; r++) tiles += (b->q_len[r] + a->qtile - 1) / a->qtile;
+    if (!a->warp_spec || a->persist_mode == 0 || tiles == 0 ||
+        (int64_t)P->n_heads * P->n_rows * P->max_qtiles > INT32_MAX)
+        return 0;
+    if (a->persist_mode < 0) {
+        if (tiles * P->n_heads < PERSIST_TILES_PER_SM * sms) return 0;
+        double mean = plan_mean_steps(a, tiles);
+        if (mean < 0) return cu_fail(a, "persistent prefill: block counts");
+        if (mean > PERSIST_MEAN_STEPS) return 0;
+    }
+    if (load_persist(a) != 0) return -1;
+    int64_t grid = tiles * P->n_heads < sms ? tiles * P->n_heads : sms;
+    if (a->persist_ctas > 0 && grid > a->persist_ctas) grid = a->persist_ctas;
+    a->persist_grid = (unsigned)grid;
+    a->persist = true;
+    return 0;
+}
+
 int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     int max_q = 0, max_k = 1;
     int64_t total_q = 0;
@@ -494,6 +604,8 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
         a->total_pairs += (int64_t)((b->q_len[r] + a->qtile - 1) / a->qtile) *
                           ((b->k_len[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK) * a->prm.n_hgroups;
     if (launch_mask_work(a, max_sblocks) != 0) return -1;
+    a->persist = false;
+    if (!decode && persist_choose(a, b) != 0) return -1;
     a->planned = true;
     return 0;
 }
@@ -514,6 +626,9 @@ int mj_attn_run(mj_attn *a) {
         /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
          * index (longest list first) is the slowest dimension */
         void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};   /* the maps: MJ_WS_TMA builds only */
+        if (a->persist)   /* MJ_WS_PERSIST: a 1-D grid of at most one CTA per SM walking the tiles */
+            return mj_cu_launch(a->cu, a->fn_persist, a->persist_grid, 1, 1, 384, (unsigned)a->smem_persist,
+                                a->tma_req ? ws_args : args) != 0 ? cu_fail(a, "persistent prefill kernel") : 0;
         int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
                                       (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL],
                                       a->tma_req ? ws_args : args)
@@ -544,6 +659,8 @@ int mj_attn_run(mj_attn *a) {
 }
 
 void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }
+
+bool mj_attn_persistent(const mj_attn *a) { return a->planned && a->persist; }
 
 int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o) {
     if (!a->planned) return fail(a, "mj_attn_set_tensors without a plan");

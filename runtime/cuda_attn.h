@@ -81,6 +81,9 @@ int mj_attn_decode(mj_attn *a, const mj_attn_batch *b);
 /* positions (int32 per query token) of the last plan's batch by the program's
  * position rule. */
 int mj_attn_positions(mj_attn *a, mj_cu_ptr out);
+/* Whether the last plan runs the persistent prefill kernel (attn_prefill_ws
+ * built with MJ_WS_PERSIST=1; MJ_ATTN_PERSIST, cuda_attn.c). */
+bool mj_attn_persistent(const mj_attn *a);
 /* Visited / total key blocks of the last prefill plan (synchronises). */
 int mj_attn_block_stats(mj_attn *a, int64_t *visited, int64_t *full, int64_t *total);
 

@@ -8,6 +8,7 @@
 #   ws_cpasync   attn_prefill_ws copying K/V with cp.async instead of TMA (MJ_ATTN_TMA=0)
 #   ws_k64       attn_prefill_ws with 64-key steps and Q in registers (MJ_WS_KEYS=64)
 #   ws_nopmask   attn_prefill_ws evaluating the mask in the kernel (MJ_ATTN_NO_PMASK=1)
+#   ws_persist   attn_prefill_ws's persistent variant for every prefill plan (MJ_ATTN_PERSIST=1)
 #   ws0          the previous wgmma kernel attn_prefill, 64-row tiles (MJ_ATTN_WS=0)
 #   ws0_qtile128 the same with 128-row tiles
 #   mma_nopmask  mma.sync (the sm_80 kernel) evaluating the mask in the kernel
@@ -20,7 +21,7 @@ set -uo pipefail
 GEN=${1:?GEN_DIR}
 OUT=${2:?OUT_DIR}
 WHAT=${3:-all}
-VARIANTS=${VARIANTS:-default ws_cpasync ws_k64 ws_nopmask ws0 ws0_qtile128 mma_nopmask}
+VARIANTS=${VARIANTS:-default ws_cpasync ws_k64 ws_nopmask ws_persist ws0 ws0_qtile128 mma_nopmask}
 BIN=/tmp/mj-gpu-build
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-/tmp/mj-gpu-cache} MJ_SOURCE_DIR=$PWD
 mkdir -p "$OUT"
@@ -31,6 +32,7 @@ variant_env() {
     ws_k64) echo "MJ_ATTN_DEFINES=MJ_WS_KEYS=64" ;;
     ws_cpasync) echo "MJ_ATTN_TMA=0" ;;
     ws_nopmask) echo "MJ_ATTN_NO_PMASK=1" ;;
+    ws_persist) echo "MJ_ATTN_PERSIST=1" ;;
     ws0) echo "MJ_ATTN_WS=0" ;;
     ws0_qtile128) echo "MJ_ATTN_WS=0 MJ_ATTN_QTILE=128" ;;
     mma_nopmask) echo "MJ_ATTN_NO_WGMMA=1 MJ_ATTN_NO_PMASK=1" ;;

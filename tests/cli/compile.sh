@@ -74,6 +74,18 @@ has "--resource-usage names the kernel" "entry function 'mj_attn_prefill'" "$tmp
 has "--resource-usage gives registers" "Used [0-9]* registers" "$tmp/err"
 has "--resource-usage gives spills" "bytes spill stores" "$tmp/err"
 has "--resource-usage still writes the ptx" "^.target sm_90a" "$tmp/ws.ptx"
+# the persistent prefill kernel (MJ_WS_PERSIST=1, picked by runtime/cuda_attn.c): no spills, own cache entry
+ws_defs=(--template attn_prefill_ws --arch sm_90a --define MJ_HEAD_DIM=128 --define MJ_ATTN_QTILE=128
+         --define MJ_WS_TMA=1)
+expect_rc "persistent prefill --resource-usage" 0 "$M" compile "$SRC/examples/fusion_seed.mask" "${ws_defs[@]}" \
+  --define MJ_WS_PERSIST=1 --resource-usage -o "$tmp/wsp.ptx"
+grep -A1 "Function properties for mj_attn_prefill" "$tmp/err" >"$tmp/wsp_spills"
+has "persistent prefill kernel does not spill" " 0 bytes spill stores, 0 bytes spill loads" "$tmp/wsp_spills"
+expect_rc "prefill kernel -v" 0 "$M" compile "$SRC/examples/fusion_seed.mask" "${ws_defs[@]}" --emit cubin -v \
+  -o "$tmp/ws.cubin"
+expect_rc "persistent prefill kernel -v" 0 "$M" compile "$SRC/examples/fusion_seed.mask" "${ws_defs[@]}" \
+  --define MJ_WS_PERSIST=1 --emit cubin -v -o "$tmp/wsp.cubin"
+has "the persistent kernel has its own cache entry" "sm_90a, compiled" "$tmp/err"
 expect_rc "--resource-usage with --emit cuda" 2 "$M" compile "$tmp/fusion.mask" --emit cuda --resource-usage
 has "--resource-usage needs NVRTC" "needs --emit ptx or cubin" "$tmp/err"
 

@@ -8,8 +8,13 @@
  * with no visible key exactly zero, positions equal to the interpreter's, the
  * same plan on copies of the tensors (mj_attn_set_tensors) bit-identical.
  * Skips with a message where no GPU or driver is present.  MJ_ATTN_ONLY=NAME
- * runs one example; MJ_ATTN_NO_LONG=1 skips the 16k-token rows (for
- * compute-sanitizer runs). */
+ * runs one example; MJ_ATTN_NO_LONG=1 skips the long rows (for
+ * compute-sanitizer runs).  On sm_90a (unless MJ_ATTN_PERSIST is set) the
+ * fusion_seed and causal examples run a second and a third time with the
+ * persistent prefill kernel forced on (MJ_ATTN_PERSIST=1), the third on 7
+ * CTAs (MJ_ATTN_PERSIST_CTAS=7: each walks dozens of tiles); a case line
+ * says "(persistent)" where a plan ran that kernel, e.g. by the auto rule
+ * on the 8 x 2048-token rows. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +28,7 @@
 
 static mj_cu *cu;
 static double worst_rel;
+static bool expect_persist;   /* every prefill plan must run the persistent kernel (a forced pass) */
 
 typedef struct attn_case {
     const char *name;
@@ -154,6 +160,9 @@ static void run_case(const mj_program *p, const char *pname, mj_attn *a, const a
     mj_attn_batch b = {c->n_rows, c->H, c->Hkv, c->q_len, kl, cd.k_start, dq, dk, dv, dout, 0, 0, envs};
     int rc = c->decode ? mj_attn_decode(a, &b) : mj_attn_prefill(a, &b);
     CHECKF(rc == 0, "%s %s: %s", pname, c->name, mj_attn_error(a));
+    const bool persistent = rc == 0 && mj_attn_persistent(a);
+    CHECKF(c->decode || rc != 0 || !expect_persist || persistent, "%s %s: not the persistent kernel", pname,
+           c->name);
     if (rc == 0 && !c->decode) CHECKF(mj_attn_positions(a, dpos) == 0, "%s", mj_attn_error(a));
     CHECKF(mj_cu_sync(cu) == 0, "%s %s: %s", pname, c->name, mj_cu_error(cu));
     mj_cu_download(cu, cd.o, dout, (size_t)nqe * 2);
@@ -200,7 +209,8 @@ static void run_case(const mj_program *p, const char *pname, mj_attn *a, const a
     CHECKF(rel <= 1e-2, "%s %s D=%d: rel err %.3g (max abs %.3g, max ref %.3g)", pname, c->name, D, rel, err, refmax);
     CHECKF(nan == 0, "%s %s D=%d: %lld NaN / unwritten outputs", pname, c->name, D, (long long)nan);
     CHECKF(empty == 0, "%s %s D=%d: %lld outputs of empty rows not zero", pname, c->name, D, (long long)empty);
-    printf("  %-28s %-14s D=%3d  rel err %.2e  (%lld queries checked)\n", pname, c->name, D, rel, (long long)cd.n_chk);
+    printf("  %-28s %-14s D=%3d  rel err %.2e  (%lld queries checked)%s\n", pname, c->name, D, rel,
+           (long long)cd.n_chk, persistent ? " (persistent)" : "");
     mj_cu_free(cu, dq); mj_cu_free(cu, dk); mj_cu_free(cu, dv); mj_cu_free(cu, dout); mj_cu_free(cu, dpos);
     for (int r = 0; r < c->n_rows; r++) gt_row_free(&cd.rows[r]);
     free(cd.rows); free(cd.k_start); free(cd.q_off); free(envs); free(kl);
@@ -213,6 +223,9 @@ static const int pf_q[] = {1, 63, 64, 65, 300, 1000, 200, 5}, pf_k[] = {1, 63, 6
 static const int dc_q[] = {1, 1, 3, 1, 8, 16}, dc_k[] = {1, 100, 1500, 5000, 777, 300};
 static const int g3_q[] = {1, 5, 16}, g3_k[] = {2048, 600, 300};
 static const int lg_q[] = {16384}, lg_k[] = {16384};
+/* 8 rows of 2048 tokens (queries = keys), 16 heads: 2048 (tile, head) pairs, the short-tile shape of the
+ * persistent prefill kernel */
+static const int b82[] = {2048, 2048, 2048, 2048, 2048, 2048, 2048, 2048};
 static const int ld_q[] = {1, 2}, ld_k[] = {16384, 9000};
 /* 8 rows x 8 kv heads: 2 splits of 132 SMs (a cluster of 2 with MJ_ATTN_DECODE_CLUSTER) */
 static const int b8_q[] = {1, 1, 1, 1, 1, 1, 2, 1}, b8_k[] = {2048, 2000, 1500, 64, 1, 700, 4097, 3000};
@@ -257,11 +270,41 @@ static void run_program(const mj_program *p, const char *name, bool long_rows) {
             {"decode-b8", 8, 24, 8, D, b8_q, b8_k, true, false, 0},
             {"prefill-16k", 1, 2, 1, D, lg_q, lg_k, false, false, 96},
             {"decode-16k", 2, 8, 2, D, ld_q, ld_k, true, true, 0},
+            {"prefill-b8-2k", 8, 16, 8, D, b82, b82, false, false, 24},
         };
-        int n = long_rows && D == 128 ? 6 : 4;
+        int n = long_rows && D == 128 ? 7 : 4;
         for (int i = 0; i < n; i++) run_case(p, name, a, &cases[i]);
         mj_attn_free(a);
     }
+}
+
+/* The fusion_seed and causal examples with the persistent prefill kernel
+ * forced on (sm_90a only, and only where MJ_ATTN_PERSIST is not set
+ * already): on one CTA per SM, then on 7 CTAs walking dozens of tiles each
+ * (K/V ring phases, fact hand-overs and Q buffers reused across tiles,
+ * tiles without steps in between). */
+static void run_persistent(mj_program **progs, const char **names, int np, const char *only, bool no_long) {
+    const char *ws = getenv("MJ_ATTN_WS"), *nw = getenv("MJ_ATTN_NO_WGMMA");
+    if (strcmp(mj_cu_arch(cu), "sm_90a") != 0 || getenv("MJ_ATTN_PERSIST") || (ws && !strcmp(ws, "0")) ||
+        (nw && *nw && strcmp(nw, "0") != 0))
+        return;
+    static const char *ctas[] = {NULL, "7"};
+    setenv("MJ_ATTN_PERSIST", "1", 1);
+    expect_persist = true;
+    for (int v = 0; v < 2; v++) {
+        if (ctas[v]) setenv("MJ_ATTN_PERSIST_CTAS", ctas[v], 1);
+        else unsetenv("MJ_ATTN_PERSIST_CTAS");
+        for (int i = 0; i < np; i++) {
+            if (!strstr(names[i], "fusion_seed") && !strstr(names[i], "causal")) continue;
+            if (only && !strstr(names[i], only)) continue;
+            char label[64];
+            snprintf(label, sizeof label, "%s/persist%s%s", names[i], ctas[v] ? "-ctas" : "", ctas[v] ? ctas[v] : "");
+            run_program(progs[i], label, !no_long);
+        }
+    }
+    unsetenv("MJ_ATTN_PERSIST_CTAS");
+    unsetenv("MJ_ATTN_PERSIST");
+    expect_persist = false;
 }
 
 /* Warm the disk cache for every (program, head dim) in parallel. */
@@ -312,6 +355,7 @@ int main(void) {
         if (no_long && *no_long == '1') long_rows = false;   /* compute-sanitizer runs */
         run_program(progs[i], names[i], long_rows);
     }
+    run_persistent(progs, names, np, only, no_long && *no_long == '1');
     printf("worst relative error %.3g\n", worst_rel);
     for (int i = 0; i < np; i++) mj_program_free(progs[i]);
     for (int i = 0; i < n; i++) free(ex[i]);
