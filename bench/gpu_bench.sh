@@ -15,7 +15,7 @@
 #             (BENCH_DECODE_WHAT="decode": no parity; BENCH_HF=0: no HF;
 #             BENCH_EXTRA: see below)
 #     attn    the decode attention: test_runtime_cuda_attn, attn_bench decode
-#             by default, with a 3-stage K/V ring (MJ_ATTN_DECODE_STAGES=3) and
+#             by default (3-stage K/V ring), with a 2-stage one (MJ_ATTN_DECODE_STAGES=2) and
 #             with H4's splits for 2 CTAs per SM (MJ_ATTN_DECODE_CTAS=2)
 #             (ATTN_VARIANTS="default old ..." picks others: cl16/cl8 clusters
 #             up to 16/8 splits, cpdl combine as PDL, cl16s3, cl16c2, nocl no
@@ -66,11 +66,11 @@ for s in $steps; do
     timeout 200 "$AB/test_runtime_cuda_attn" > "$OUT/attn_test.log" 2>&1
     echo "attn test: rc=$? $(grep -E 'worst' "$OUT/attn_test.log" | head -1) $(tail -1 "$OUT/attn_test.log")"
     grep -E "CHECK failed" "$OUT/attn_test.log" | head -5
-    # ATTN_VARIANTS: which attn_bench runs (default: default stages3 ctas2); each sets the
+    # ATTN_VARIANTS: which attn_bench runs (default: default stages2 ctas2); each sets the
     # decode switches it names and clears the others (an exported MJ_ATTN_DECODE_CLUSTER
     # or MJ_ATTN_COMBINE_PDL applies to the test above only)
-    for v in ${ATTN_VARIANTS:-default stages3 ctas2}; do
-      e=$(case $v in stages3) echo MJ_ATTN_DECODE_STAGES=3 ;; ctas2) echo MJ_ATTN_DECODE_CTAS=2 ;;
+    for v in ${ATTN_VARIANTS:-default stages2 ctas2}; do
+      e=$(case $v in stages3) echo MJ_ATTN_DECODE_STAGES=3 ;; stages2) echo MJ_ATTN_DECODE_STAGES=2 ;; ctas2) echo MJ_ATTN_DECODE_CTAS=2 ;;
           cl16) echo MJ_ATTN_DECODE_CLUSTER=16 ;; cl8) echo MJ_ATTN_DECODE_CLUSTER=8 ;;
           cpdl) echo MJ_ATTN_COMBINE_PDL=1 ;; cl16s3) echo MJ_ATTN_DECODE_CLUSTER=16 MJ_ATTN_DECODE_STAGES=3 ;;
           nocl) echo MJ_ATTN_DECODE_CLUSTER=0 ;; old) echo MJ_ATTN_DECODE_CLUSTER=0 MJ_ATTN_COMBINE_PDL=0 ;; cl16c2) echo MJ_ATTN_DECODE_CLUSTER=16 MJ_ATTN_DECODE_CTAS=2 ;;

@@ -108,12 +108,16 @@ static int env_persist(void) {
     return !v || !*v || !strcmp(v, "auto") ? -1 : strcmp(v, "0") != 0;
 }
 
-/* MJ_ATTN_DECODE_STAGES=3: the decode kernel's K/V ring with two blocks in
- * flight; default 2 (one, as H4: 3 was within noise standalone and slower
- * inside the forward pass, whose GEMV blocks share the SMs). */
+/* The decode kernel's K/V ring: 3 stages (two blocks in flight) unless
+ * MJ_ATTN_DECODE_STAGES=2.  On an H100 (session 5, standalone, three
+ * alternating runs): B=8, N=2048 0.0358-0.0366 ms against 0.0368-0.0383 with
+ * 2 stages (1.83-1.87 against 1.75-1.82 TB/s), B=1, N=2048 0.0150-0.0161
+ * against 0.0160-0.0166, the other shapes within 1 %; inside the forward
+ * pass within noise.  (Sessions 2-3, before the cluster merge and one CTA
+ * per SM, measured 3 within noise standalone.) */
 static int env_decode_stages(void) {
     const char *v = getenv("MJ_ATTN_DECODE_STAGES");
-    return v && atoi(v) == 3 ? 3 : 2;
+    return v && atoi(v) == 2 ? 2 : 3;
 }
 
 /* Decode CTAs per SM the split heuristic aims at: 1 (fewer, longer splits:
