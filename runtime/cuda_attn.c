@@ -30,6 +30,7 @@ struct mj_attn {
     int persist_ctas;          /* MJ_ATTN_PERSIST_CTAS: most CTAs of its grid (0: one per SM) */
     bool persist;              /* the last plan runs it, on persist_grid CTAs */
     unsigned persist_grid;
+    uint64_t tile_base;        /* the persistent kernel's work counter at the next launch (0 at a plan) */
     void *mod_persist, *fn_persist;
     int smem_persist;
     mj_cuda_opts cache_opts;   /* mj_attn_init's cache options (cache_dir copied) for its compile */
@@ -362,7 +363,7 @@ static void make_layout(mj_attn *a, const mj_attn_batch *b, layout *L, int64_t t
     L->k_len = off; off = align256(off + sizeof(int32_t) * (size_t)b->n_rows);
     L->envs = off; off = align256(off + sizeof(mj_env) * (size_t)b->n_rows);
     L->sums = off; off = align256(off + sizeof(mj_summary) * (size_t)b->n_rows);
-    L->pmask_count = off; off = align256(off + sizeof(int32_t));
+    L->pmask_count = off; off = align256(off + 16);   /* int32 pmask count; uint64 tile counter at + 8 */
     L->env_data = off; off = align256(off + sizeof(mj_value) * (size_t)vals);
     L->staged = off;
     L->sum_data = off; off = align256(off + 2 * sizeof(mj_value) * (size_t)(sblocks * p->n_tokens));
@@ -587,6 +588,8 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     P->blk_aux = a->ws + L.blk_aux;
     P->pmask = a->ws + L.pmask;
     P->pmask_count = a->ws + L.pmask_count;
+    P->tile_ctr = a->ws + L.pmask_count + 8;   /* zero: uploaded with the staged region */
+    a->tile_base = 0;
     P->pmask_work = a->ws + L.pmask_work;
     P->o_part = a->ws + L.o_part;
     a->kv_rows = 0;
@@ -630,9 +633,14 @@ int mj_attn_run(mj_attn *a) {
         /* attn_prefill_ws: 384 threads, grid (heads, rows, tiles) so that the tile
          * index (longest list first) is the slowest dimension */
         void *ws_args[] = {P, a->tmap[0], a->tmap[1], &a->tma};   /* the maps: MJ_WS_TMA builds only */
-        if (a->persist)   /* MJ_WS_PERSIST: a 1-D grid of at most one CTA per SM walking the tiles */
+        if (a->persist) {   /* MJ_WS_PERSIST: a 1-D grid of at most one CTA per SM walking the tiles */
+            /* its work counter runs on from launch to launch: this one starts at tile_base
+             * and takes one count per work item (attn_prefill_ws.cu.in's next_tile) */
+            P->tile_base = a->tile_base;
+            a->tile_base += (uint64_t)P->n_heads * (uint64_t)P->n_rows * (uint64_t)P->max_qtiles;
             return mj_cu_launch(a->cu, a->fn_persist, a->persist_grid, 1, 1, 384, (unsigned)a->smem_persist,
                                 a->tma_req ? ws_args : args) != 0 ? cu_fail(a, "persistent prefill kernel") : 0;
+        }
         int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
                                       (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL],
                                       a->tma_req ? ws_args : args)

@@ -57,6 +57,8 @@ typedef struct mj_attn_params {
     int32_t pmask_cap;            /* bitmask slots available (0: evaluate mj_mask in the kernel) */
     float scale;                  /* 1/sqrt(head_dim) */
     float pad2_;
+    uint64_t tile_ctr;            /* uint64: the persistent prefill kernel's work counter (zero at the plan) */
+    uint64_t tile_base;           /* its value when this launch starts (each launch takes the plan's item count) */
 } mj_attn_params;
 
 #endif
