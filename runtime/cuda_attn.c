@@ -505,14 +505,16 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     return 0;
 }
 
-/* The auto rule of the persistent prefill kernel: plans of at least
- * PERSIST_TILES_PER_SM (query tile, head) pairs per SM whose tiles visit at
- * most PERSIST_MEAN_STEPS steps of 128 keys on average.  There a tile's
- * fixed costs (Q load, first product, last product, stores) weigh as much as
- * its steps and one CTA per SM walking the tiles overlaps them with the
- * neighbouring tiles' work (H100, B=8 x 2048 tokens, fusion mask, ~3 steps a
- * tile: the earlier persistent kernel measured -8 %, bench/RESULTS.md). */
-enum { PERSIST_TILES_PER_SM = 8, PERSIST_MEAN_STEPS = 4 };
+/* The auto rule of the persistent prefill kernel: plans of at least one
+ * (query tile, head) pair per SM whose tiles visit at most
+ * PERSIST_MEAN_STEPS steps of 128 keys on average.  There a tile's fixed
+ * costs (Q load, first product, last product, stores) weigh as much as its
+ * steps, and one CTA per SM taking tiles from a counter overlaps them with
+ * the neighbouring tiles' work.  H100, session 5, fusion mask (mean steps
+ * 2.9 / 7.7 at 2k / 8k tokens): B=8 x 2k -12 %, forced at B=1 x 2k -4 % and
+ * B=1 x 8k -3.5 %; dense causal (8.5 steps at 2k, 32.5 at 8k) and 32k fusion
+ * (26.9) were as fast or slower persistent (bench/RESULTS.md). */
+enum { PERSIST_TILES_PER_SM = 1, PERSIST_MEAN_STEPS = 8 };
 
 /* Mean 128-key steps per query tile of the prefill plan, from its block
  * lists' counts (downloaded: synchronises the current stream); tiles: the
