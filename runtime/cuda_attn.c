@@ -179,7 +179,13 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
         for (int i = 0; i < n && i < (int)sizeof defs; i++)
             if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
     }
-    else snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d", head_dim, env_decode_stages());
+    else {
+        const char *dx = getenv("MJ_ATTN_DECODE_DEFINES");   /* development: more -D for the decode template */
+        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d%s%s", head_dim, env_decode_stages(),
+                         dx && *dx ? " " : "", dx ? dx : "");
+        for (int i = 0; i < n && i < (int)sizeof defs; i++)
+            if (defs[i] == ',') defs[i] = ' ';
+    }
     mj_cuda_opts o = {0};
     if (cache) o = *cache;
     o.arch = arch;
