@@ -171,19 +171,17 @@ static int compile_kernel(const mj_program *p, const char *arch, int head_dim, i
                           const mj_cuda_opts *cache, mj_cuda_artifact *art, mj_diags *d) {
     char defs[256];
     const bool ws = k == K_PREFILL && use_ws(arch);
-    const char *extra = getenv("MJ_ATTN_DEFINES");   /* development: more -D for the prefill template */
-    if (k == K_PREFILL) {
-        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s%s%s", head_dim, ws ? 128 : qtile,
-                         env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_tma() ? " MJ_WS_TMA=1" : "",
-                         ws && persist ? " MJ_WS_PERSIST=1" : "", extra && *extra ? " " : "", extra ? extra : "");
-        for (int i = 0; i < n && i < (int)sizeof defs; i++)
-            if (defs[i] == ',') defs[i] = ' ';      /* MJ_ATTN_DEFINES=A=1,B=2 */
-    }
-    else {
-        const char *dx = getenv("MJ_ATTN_DECODE_DEFINES");   /* development: more -D for the decode template */
-        int n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d%s%s", head_dim, env_decode_stages(),
-                         dx && *dx ? " " : "", dx ? dx : "");
-        for (int i = 0; i < n && i < (int)sizeof defs; i++)
+    int n;
+    if (k == K_PREFILL)
+        n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_ATTN_QTILE=%d%s%s%s", head_dim, ws ? 128 : qtile,
+                     env_no_wgmma() ? " MJ_NO_WGMMA=1" : "", ws && env_tma() ? " MJ_WS_TMA=1" : "",
+                     ws && persist ? " MJ_WS_PERSIST=1" : "");
+    else n = snprintf(defs, sizeof defs, "MJ_HEAD_DIM=%d MJ_DECODE_STAGES=%d", head_dim, env_decode_stages());
+    /* development: more -D for the template, "A=1,B=2" */
+    const char *extra = getenv(k == K_PREFILL ? "MJ_ATTN_DEFINES" : "MJ_ATTN_DECODE_DEFINES");
+    if (extra && *extra && n > 0 && n < (int)sizeof defs) {
+        int m = snprintf(defs + n, sizeof defs - (size_t)n, " %s", extra);
+        for (int i = n; i < n + m && i < (int)sizeof defs; i++)
             if (defs[i] == ',') defs[i] = ' ';
     }
     mj_cuda_opts o = {0};

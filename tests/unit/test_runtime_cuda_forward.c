@@ -195,6 +195,16 @@ static int run(mj_engine *e, const mj_prefix *pre, const mj_program *p, const mj
     return rc;
 }
 
+/* Raises *md to the largest |x - y| (a NaN propagates) and *mb to the largest
+ * |y| over the V values of one logits row. */
+static void diff_row(const float *x, const float *y, int32_t V, double *md, double *mb) {
+    for (int32_t i = 0; i < V; i++) {
+        double d = fabs((double)x[i] - y[i]);
+        if (!(d <= *md)) *md = d;
+        if (fabs(y[i]) > *mb) *mb = fabs(y[i]);
+    }
+}
+
 /* max |a - b| / max |b| over every step, and the share of argmax agreement
  * where b's top-2 margin is clear. */
 static double compare(const float *a, const float *b, int32_t V, double *agree) {
@@ -202,11 +212,7 @@ static double compare(const float *a, const float *b, int32_t V, double *agree) 
     int n = 0, same = 0;
     for (int k = 0; k < (STEPS + 1) * ROWS; k++) {
         const float *x = a + (size_t)k * V, *y = b + (size_t)k * V;
-        for (int32_t i = 0; i < V; i++) {
-            double d = fabs((double)x[i] - y[i]);
-            if (!(d <= md)) md = d;   /* NaN propagates */
-            if (fabs(y[i]) > mb) mb = fabs(y[i]);
-        }
+        diff_row(x, y, V, &md, &mb);
         int32_t t = argmax(y, V);
         float second = -INFINITY;
         for (int32_t i = 0; i < V; i++)
@@ -244,12 +250,7 @@ static void check_one_row(mj_engine *gpu, const mj_program *p, const mj_mask_fns
     CHECKF(rc == 0, "%s %s: one row", what, mask);
     if (rc == 0) {
         double md = 0, mb = 0;
-        for (int st = 0; st <= STEPS; st++)
-            for (int32_t i = 0; i < V; i++) {
-                double y = ref[((size_t)st * ROWS) * V + i], d = fabs((double)a[(size_t)st * V + i] - y);
-                if (!(d <= md)) md = d;
-                if (fabs(y) > mb) mb = fabs(y);
-            }
+        for (int st = 0; st <= STEPS; st++) diff_row(a + (size_t)st * V, ref + (size_t)st * ROWS * V, V, &md, &mb);
         double rel = mb > 0 ? md / mb : md;
         printf("  %-27s %-20s one row: rel err %.2e\n", what, mask, rel);
         CHECKF(rel <= 3e-2, "%s %s one row: rel err %.3e", what, mask, rel);
