@@ -259,12 +259,17 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"attention splits as one cluster (no combine kernel)", "MJ_ATTN_DECODE_CLUSTER=16", 0},
     {"q|k|v K split + attention cluster", "MJ_CUDA_ROPE_KSPLIT=1 MJ_ATTN_DECODE_CLUSTER=16", 0},
     {"before decode2 (no clusters, combine without forced pdl)", "MJ_ATTN_DECODE_CLUSTER=0 MJ_ATTN_COMBINE_PDL=0", 0},
+    {"run-ahead off (the host waits for each step's pick before launching the next)", "MJ_RUN_AHEAD=0", 0},
+    {"attention kernels skipped (timing only: wrong outputs)", "MJ_CUDA_DEV_SKIP_ATTN=1", 0},
+    {"default, 1 250-token prompt (5 x 250, the end-to-end shape)", "", 1250},
+    {"attention 2-stage K/V ring", "MJ_ATTN_DECODE_STAGES=2", 0},
 };
 static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
                                           "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
                                           "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
                                           "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS",       "MJ_CUDA_ROPE_KSPLIT",
-                                          "MJ_ATTN_DECODE_CLUSTER", "MJ_ATTN_COMBINE_PDL"};
+                                          "MJ_ATTN_DECODE_CLUSTER", "MJ_ATTN_COMBINE_PDL",  "MJ_RUN_AHEAD",
+                                          "MJ_CUDA_DEV_SKIP_ATTN",  "MJ_ATTN_DECODE_DEFINES"};
 
 /* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
 static void set_decode_env(const char *env) {

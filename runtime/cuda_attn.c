@@ -42,6 +42,13 @@ struct mj_attn {
     bool cache_hit[K_COUNT];
     mj_cu_ptr ws;              /* workspace */
     size_t ws_cap;
+    /* the plans' host images: two pinned buffers taken in turn, each with an
+     * event recorded after its upload, so that a plan never waits for the
+     * kernels before it (stream-ordered) nor overwrites an image in flight */
+    void *stage[2];
+    size_t stage_cap[2];
+    mj_cu_event stage_ev[2];
+    int stage_i;
     mj_attn_params prm;        /* the last plan */
     bool planned, decode;
     bool pdl;                  /* decode kernels as programmatic dependent launches (mj_attn_set_pdl) */
@@ -298,6 +305,11 @@ bad:
 
 void mj_attn_free(mj_attn *a) {
     if (!a) return;
+    for (int i = 0; i < 2; i++) {
+        mj_cu_event_sync(a->cu, a->stage_ev[i]);
+        mj_cu_event_free(a->cu, a->stage_ev[i]);
+        mj_cu_host_free(a->cu, a->stage[i]);
+    }
     mj_cu_free(a->cu, a->ws);
     for (int k = 0; k < K_COUNT; k++) mj_cu_module_unload(a->cu, a->mod[k]);
     mj_cu_module_unload(a->cu, a->mod_persist);
@@ -430,6 +442,7 @@ static void fill_staging(mj_attn *a, const mj_attn_batch *b, const layout *L, ui
 
 static int ensure_workspace(mj_attn *a, size_t bytes) {
     if (bytes <= a->ws_cap) return 0;
+    if (a->ws && mj_cu_sync(a->cu) != 0) return cu_fail(a, "workspace");   /* no kernel still reads it */
     mj_cu_free(a->cu, a->ws);
     a->ws = 0;
     a->ws_cap = 0;
@@ -565,6 +578,32 @@ static int persist_choose(mj_attn *a, const mj_attn_batch *b) {
     return 0;
 }
 
+/* The plan's host image [0, L->staged) into the workspace, as a copy on the
+ * current stream from the next pinned staging buffer (after that buffer's
+ * previous copy has completed). */
+static int upload_staging(mj_attn *a, const mj_attn_batch *b, const layout *L) {
+    const int i = a->stage_i;
+    a->stage_i ^= 1;
+    if (!a->stage_ev[i] && mj_cu_event_init(a->cu, &a->stage_ev[i]) != 0) return cu_fail(a, "staging event");
+    if (mj_cu_event_sync(a->cu, a->stage_ev[i]) != 0) return cu_fail(a, "staging");
+    size_t need = L->staged ? L->staged : 1;
+    if (need > a->stage_cap[i]) {
+        mj_cu_host_free(a->cu, a->stage[i]);
+        a->stage[i] = NULL;
+        a->stage_cap[i] = 0;
+        size_t cap = need + need / 2;
+        if (mj_cu_host_alloc(a->cu, &a->stage[i], cap) != 0) return cu_fail(a, "staging buffer");
+        a->stage_cap[i] = cap;
+    }
+    memset(a->stage[i], 0, need);
+    fill_staging(a, b, L, a->stage[i]);
+    mj_cu_stream st = mj_cu_get_stream(a->cu);
+    if (mj_cu_upload_async(a->cu, a->ws, a->stage[i], L->staged, st) != 0 ||
+        mj_cu_event_record(a->cu, a->stage_ev[i], st) != 0)
+        return cu_fail(a, "upload");
+    return 0;
+}
+
 int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     int max_q = 0, max_k = 1;
     int64_t total_q = 0;
@@ -576,12 +615,7 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     layout L;
     make_layout(a, b, &L, total_q);
     if (ensure_workspace(a, L.total) != 0) return -1;
-    uint8_t *h = calloc(1, L.staged ? L.staged : 1);
-    if (!h) return fail(a, "out of memory");
-    fill_staging(a, b, &L, h);
-    int rc = mj_cu_upload(a->cu, a->ws, h, L.staged);
-    free(h);
-    if (rc != 0) return cu_fail(a, "upload");
+    if (upload_staging(a, b, &L) != 0) return -1;
     mj_attn_params *P = &a->prm;
     P->q = b->q; P->k = b->k; P->v = b->v; P->o = b->o;
     P->q_start = a->ws + L.q_start;

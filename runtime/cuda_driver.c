@@ -482,6 +482,28 @@ int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms) {
     return 0;
 }
 
+int mj_cu_event_init(mj_cu *cu, mj_cu_event *ev) {
+    CUevent e = NULL;
+    CU_CALL(cu, "cuEventCreate", cu->f.ev_create(&e, CU_EVENT_DISABLE_TIMING));
+    *ev = e;
+    return 0;
+}
+
+int mj_cu_event_record(mj_cu *cu, mj_cu_event ev, mj_cu_stream s) {
+    CU_CALL(cu, "cuEventRecord", cu->f.ev_record((CUevent)ev, (CUstream)s));
+    return 0;
+}
+
+int mj_cu_event_sync(mj_cu *cu, mj_cu_event ev) {
+    if (!ev) return 0;
+    CU_CALL(cu, "cuEventSynchronize", cu->f.ev_sync((CUevent)ev));
+    return 0;
+}
+
+void mj_cu_event_free(mj_cu *cu, mj_cu_event ev) {
+    if (ev) cu->f.ev_destroy((CUevent)ev);
+}
+
 int mj_cu_pdl_available(const mj_cu *cu) { return cu->x.launch_ex && cu->cc >= 90; }
 
 int mj_cu_launch_pdl(mj_cu *cu, mj_cu_stream s, void *fn, unsigned gx, unsigned gy, unsigned gz, unsigned block,

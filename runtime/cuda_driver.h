@@ -102,6 +102,13 @@ int mj_cu_allow_big_clusters(mj_cu *cu, void *fn);
 int mj_cu_timer_start_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s);
 int mj_cu_timer_stop_on(mj_cu *cu, mj_cu_timer *t, mj_cu_stream s, float *ms);
 void mj_cu_graph_free(mj_cu *cu, void *exec);
+/* Events for ordering without timing: record on a stream, wait on the host
+ * (mj_cu_event_sync of a never-recorded or NULL event returns at once). */
+typedef void *mj_cu_event;
+int mj_cu_event_init(mj_cu *cu, mj_cu_event *ev);
+int mj_cu_event_record(mj_cu *cu, mj_cu_event ev, mj_cu_stream s);
+int mj_cu_event_sync(mj_cu *cu, mj_cu_event ev);
+void mj_cu_event_free(mj_cu *cu, mj_cu_event ev);
 /* (prefill, sm_90) A 2-D bf16 tensor map for the bulk tensor copy engine into
  * map (128 bytes, 64-byte aligned): `rows` rows of `inner` elements,
  * row_bytes apart, from base; boxes of box_inner x box_rows elements, 128-byte

@@ -199,6 +199,13 @@ static void cuda_seqs_close(mj_seqs *s) {
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++) mj_cu_free(cu, ps[i]);
     mj_cu_host_free(cu, cs->h_in);
     mj_cu_host_free(cu, cs->h_logits);
+    mj_cu_host_free(cu, cs->h_picks);
+    for (int i = 0; i < 2; i++) {
+        mj_cu_event_free(cu, cs->in_ev[i]);
+        mj_cu_event_free(cu, cs->pick_ev[i]);
+        free(cs->pend_rows[i]);
+    }
+    free(cs->prev_idx);
     free(cs->k_start);
     free(cs->chunk.rows);
     free(cs->chunk.q0);
@@ -250,11 +257,22 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
     /* step inputs: 4 int32 arrays of T, last[n] int32, then int64 arrays slot[T], kstart[n] */
     size_t i32 = (size_t)(4 * T + n) * 4, off64 = (i32 + 7) & ~(size_t)7;
     cs->in_bytes = off64 + (size_t)(T + n) * 8;
-    if (mj_cu_alloc(cu, &cs->in_buf, cs->in_bytes) != 0 || mj_cu_host_alloc(cu, &cs->h_in, cs->in_bytes) != 0 ||
-        mj_cu_host_alloc(cu, (void **)&cs->h_logits, (size_t)(n * ce->V) * 4) != 0) {
+    if (mj_cu_alloc(cu, &cs->in_buf, cs->in_bytes) != 0 || mj_cu_host_alloc(cu, &cs->h_in, 2 * cs->in_bytes) != 0 ||
+        mj_cu_host_alloc(cu, (void **)&cs->h_logits, (size_t)(n * ce->V) * 4) != 0 ||
+        mj_cu_host_alloc(cu, (void **)&cs->h_picks, (size_t)(2 * n) * 4) != 0 ||
+        mj_cu_event_init(cu, &cs->in_ev[0]) || mj_cu_event_init(cu, &cs->in_ev[1]) ||
+        mj_cu_event_init(cu, &cs->pick_ev[0]) || mj_cu_event_init(cu, &cs->pick_ev[1])) {
         snprintf(err, errn, "memory for step inputs: %s", mj_cu_error(cu));
         return -1;
     }
+    cs->prev_idx = malloc((size_t)n * sizeof *cs->prev_idx);
+    cs->pend_rows[0] = malloc((size_t)n * sizeof *cs->pend_rows[0]);
+    cs->pend_rows[1] = malloc((size_t)n * sizeof *cs->pend_rows[1]);
+    if (!cs->prev_idx || !cs->pend_rows[0] || !cs->pend_rows[1]) {
+        snprintf(err, errn, "out of memory");
+        return -1;
+    }
+    for (int r = 0; r < n; r++) cs->prev_idx[r] = -1;
     cs->d_ids = cs->in_buf;
     cs->d_pos = cs->in_buf + (size_t)T * 4;
     cs->d_row = cs->in_buf + (size_t)T * 8;
@@ -281,6 +299,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->ksplit = ks && *ks ? atoi(ks) : 1;
     ce->rope_ksplit = env_flag("MJ_CUDA_ROPE_KSPLIT", false);
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
+    ce->dev_skip_attn = env_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;
     cs->k_start = calloc((size_t)n, sizeof *cs->k_start);
@@ -338,6 +357,7 @@ void mj_cuda_seqs_stats(const mj_seqs *s, mj_cuda_stats *out) {
 int mj_cuda_seqs_trace(mj_seqs *s, int32_t *top1, float *margin) {
     if (!s || !s->e->ops || strcmp(s->e->ops->name, "cuda") != 0 || !s->impl || !top1 || !margin) return -1;
     cuda_seqs *cs = s->impl;
+    if (mj_seqs_settle(s) != 0) return -1;   /* the traced step is the caller's next one */
     cs->trace_top1 = top1;
     cs->trace_margin = margin;
     return 0;
@@ -427,6 +447,8 @@ static const mj_engine_ops cuda_ops = {
     .seqs_close = cuda_seqs_close,
     .seqs_step = cuda_seqs_step,
     .seqs_step_greedy = cuda_seqs_step_greedy,
+    .seqs_launch_greedy = cuda_seqs_launch_greedy,
+    .seqs_finish_greedy = cuda_seqs_finish_greedy,
     .prefix_open = cuda_prefix_open,
     .prefix_close = cuda_prefix_close,
     .seqs_load_prefix = cuda_seqs_load_prefix,

@@ -209,7 +209,7 @@ static int layer_fused(mj_seqs *s, const cuda_chunk *c, int32_t l) {
                rope(s, T, l)) {
         return -1;
     }
-    if (cuda_attn_layer(s, c, l) ||
+    if ((!ce->dev_skip_attn && cuda_attn_layer(s, c, l)) ||
         gemm(s, true, T, hid, HD, cs->att, ce->qkv_n, w->wo, 0, cs->x, hid, GV_RESID) ||
         gemm_glu(s, T, hid, cs->x, w->ffn_norm, w->wgu, cs->act) ||
         gemm(s, true, T, hid, I, cs->act, I, w->wd, 0, cs->x, hid, GV_RESID))
@@ -252,7 +252,7 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
     cuda_seqs *cs = s->impl;
     bool sk = ce->skinny && c->T <= CUDA_SKINNY_MAX;
     int hid = ce->hid;
-    void *eargs[] = {&cs->d_ids, &ce->embed, &cs->x, &hid};
+    void *eargs[] = {&cs->d_ids, &cs->d_greedy, &ce->embed, &cs->x, &hid};
     if (launch(s, FK_EMBED, (unsigned)c->T, 1, 128, eargs) != 0)
         return cu_fail(s, "embedding");
     if (cuda_debug_check(s, "embedding") != 0) return -1;
@@ -282,19 +282,31 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
 /* ---- a chunk ------------------------------------------------------------------------------------ */
 
 /* Packs the chunk's token ids, positions, rows, query indices, cache slots
- * and last-token indices into the pinned image and uploads it. */
+ * and last-token indices into the next pinned image (after its previous
+ * upload has completed) and uploads it.  An MJ_TOKEN_AHEAD token goes up as
+ * -1 - i: the embedding takes pick i of d_greedy, the row's index in the
+ * chunk uploaded before this one. */
 static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     int64_t T = cs->t_max;
-    int32_t *ids = cs->h_in, *pos = ids + T, *row = pos + T, *qi = row + T, *last = qi + T;
-    int64_t *slot = (int64_t *)((char *)cs->h_in + (cs->d_slot - cs->in_buf));
+    const int img = cs->in_i;
+    cs->in_i ^= 1;
+    if (mj_cu_event_sync(ce->cu, cs->in_ev[img]) != 0) return cu_fail(s, "step inputs");
+    void *h = (char *)cs->h_in + (size_t)img * cs->in_bytes;
+    int32_t *ids = h, *pos = ids + T, *row = pos + T, *qi = row + T, *last = qi + T;
+    int64_t *slot = (int64_t *)((char *)h + (cs->d_slot - cs->in_buf));
     int64_t t = 0;
     for (int i = 0; i < c->n; i++) {
         int r = c->rows[i];
         const mj_row *rw = &s->rows[r];
         for (int32_t q = c->q0[i]; q < c->q1[i]; q++, t++) {
             ids[t] = rw->tokens[q];
+            if (ids[t] == MJ_TOKEN_AHEAD) {
+                if (q != c->q1[i] - 1 || cs->prev_idx[r] < 0)
+                    return mj_seqs_fail(s, "internal: row %d's run-ahead token has no pick before it", r);
+                ids[t] = -1 - cs->prev_idx[r];
+            }
             pos[t] = rw->pos[q];
             row[t] = r;
             qi[t] = q;
@@ -302,7 +314,10 @@ static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
         }
         last[i] = (int32_t)(t - 1);
     }
-    if (mj_cu_upload_async(ce->cu, cs->in_buf, cs->h_in, cs->in_bytes, ce->st) != 0)
+    for (int r = 0; r < s->n_rows; r++) cs->prev_idx[r] = -1;
+    for (int i = 0; i < c->n; i++) cs->prev_idx[c->rows[i]] = i;
+    if (mj_cu_upload_async(ce->cu, cs->in_buf, h, cs->in_bytes, ce->st) != 0 ||
+        mj_cu_event_record(ce->cu, cs->in_ev[img], ce->st) != 0)
         return cu_fail(s, "step inputs");
     return 0;
 }
@@ -389,9 +404,10 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* One chunk: inputs, attention plan, layers; then either the logits rows
- * (logits + r * V) or, with cs->want_greedy, the rows' greedy picks (ids[r]). */
-static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *ids) {
+/* Chunk c on the stream, without waiting: inputs, attention plan, layers,
+ * then the download of its results into dst (the rows' greedy picks with
+ * cs->want_greedy, else their logits rows). */
+static int enqueue_chunk(mj_seqs *s, const cuda_chunk *c, void *dst) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     double t0 = now_ms();
@@ -400,11 +416,22 @@ static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *id
         return -1;
     double t1 = now_ms();
     if (run_layers(s, c) != 0) return -1;
-    size_t row_bytes = (size_t)ce->V * sizeof(float);
     int dl = cs->want_greedy
-                 ? mj_cu_download_async(ce->cu, cs->h_logits, cs->d_greedy, (size_t)c->n * sizeof(int32_t), ce->st)
-                 : mj_cu_download_async(ce->cu, cs->h_logits, cs->logits, (size_t)c->n * row_bytes, ce->st);
+                 ? mj_cu_download_async(ce->cu, dst, cs->d_greedy, (size_t)c->n * sizeof(int32_t), ce->st)
+                 : mj_cu_download_async(ce->cu, dst, cs->logits, (size_t)c->n * (size_t)ce->V * sizeof(float), ce->st);
     if (dl != 0) return cu_fail(s, cs->want_greedy ? "greedy picks" : "logits");
+    cs->t_prep += t1 - t0;
+    cs->t_launch += now_ms() - t1;
+    return 0;
+}
+
+/* One chunk: inputs, attention plan, layers; then either the logits rows
+ * (logits + r * V) or, with cs->want_greedy, the rows' greedy picks (ids[r]). */
+static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *ids) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    size_t row_bytes = (size_t)ce->V * sizeof(float);
+    if (enqueue_chunk(s, c, cs->h_logits) != 0) return -1;
     double t2 = now_ms();
     if (mj_cu_stream_sync(ce->cu, ce->st) != 0) return cu_fail(s, "logits");
     double t3 = now_ms();
@@ -416,12 +443,35 @@ static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *id
             memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V,
                    row_bytes);
     }
-    cs->t_prep += t1 - t0;
-    cs->t_launch += t2 - t1;
     cs->t_wait += t3 - t2;
     cs->t_copy += now_ms() - t3;
     cs->n_chunks++;
     return cs->trace_top1 ? trace_chunk(s, c) : 0;
+}
+
+/* The next chunk of whole rows with pending tokens from row *r on (c->n
+ * == 0: none left); *r moves past them.  0, or -1 for a row above the
+ * chunk size. */
+static int gather_chunk(mj_seqs *s, cuda_chunk *c, int *r) {
+    cuda_seqs *cs = s->impl;
+    c->n = 0;
+    c->T = 0;
+    for (; *r < s->n_rows; (*r)++) {
+        const mj_row *row = &s->rows[*r];
+        int64_t n = row->len - row->done;
+        if (n <= 0) continue;
+        if (c->n > 0 && c->T + n > cs->t_max) break;
+        if (n > cs->t_max)
+            return mj_seqs_fail(s, "row %d has %lld new tokens, above the chunk size %lld", *r, (long long)n,
+                                (long long)cs->t_max);
+        c->rows[c->n] = *r;
+        c->q0[c->n] = row->done;
+        c->q1[c->n] = row->len;
+        c->n++;
+        c->T += n;
+    }
+    c->decode = c->T <= CUDA_SKINNY_MAX;
+    return 0;
 }
 
 /* Every row's pending tokens in chunks of whole rows (cuda_seqs_step and
@@ -430,30 +480,57 @@ static int step_rows(mj_seqs *s, float *logits, int32_t *ids) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     cuda_chunk *c = &cs->chunk;
+    if (cs->n_pending) return mj_seqs_fail(s, "internal: a step while run-ahead steps are in flight");
     mj_cu_set_stream(ce->cu, ce->st);
     int r = 0;
     while (r < s->n_rows) {
-        c->n = 0;
-        c->T = 0;
-        for (; r < s->n_rows; r++) {
-            mj_row *row = &s->rows[r];
-            int64_t n = row->len - row->done;
-            if (n <= 0) continue;
-            if (c->n > 0 && c->T + n > cs->t_max) break;
-            if (n > cs->t_max)
-                return mj_seqs_fail(s, "row %d has %lld new tokens, above the chunk size %lld", r, (long long)n,
-                                    (long long)cs->t_max);
-            c->rows[c->n] = r;
-            c->q0[c->n] = row->done;
-            c->q1[c->n] = row->len;
-            c->n++;
-            c->T += n;
-        }
+        if (gather_chunk(s, c, &r) != 0) return -1;
         if (c->n == 0) break;
-        c->decode = c->T <= CUDA_SKINNY_MAX;
         if (run_chunk(s, c, logits, ids) != 0) return -1;
         for (int i = 0; i < c->n; i++) s->rows[c->rows[i]].done = c->q1[i];
     }
+    return 0;
+}
+
+int cuda_seqs_launch_greedy(mj_seqs *s) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    cuda_chunk *c = &cs->chunk;
+    if (cs->trace_top1 || cs->n_pending >= 2) return 1;
+    int r = 0;
+    if (gather_chunk(s, c, &r) != 0) return -1;
+    if (c->n == 0) return 1;
+    for (; r < s->n_rows; r++)   /* one chunk must hold them all */
+        if (s->rows[r].len > s->rows[r].done) return 1;
+    mj_cu_set_stream(ce->cu, ce->st);
+    const int slot = (cs->pend_first + cs->n_pending) % 2;
+    cs->want_greedy = true;
+    int rc = enqueue_chunk(s, c, cs->h_picks + (size_t)slot * (size_t)s->n_rows);
+    cs->want_greedy = false;
+    if (rc != 0) return -1;
+    if (mj_cu_event_record(ce->cu, cs->pick_ev[slot], ce->st) != 0) return cu_fail(s, "greedy picks");
+    for (int i = 0; i < c->n; i++) {
+        cs->pend_rows[slot][i] = c->rows[i];
+        s->rows[c->rows[i]].done = c->q1[i];
+    }
+    cs->pend_n[slot] = c->n;
+    cs->n_pending++;
+    cs->n_chunks++;
+    return 0;
+}
+
+int cuda_seqs_finish_greedy(mj_seqs *s, int32_t *ids) {
+    cuda_engine *ce = s->e->impl;
+    cuda_seqs *cs = s->impl;
+    if (!cs->n_pending) return mj_seqs_fail(s, "internal: no launched step to finish");
+    const int slot = cs->pend_first;
+    double t0 = now_ms();
+    cs->pend_first ^= 1;
+    cs->n_pending--;
+    if (mj_cu_event_sync(ce->cu, cs->pick_ev[slot]) != 0) return cu_fail(s, "greedy picks");
+    cs->t_wait += now_ms() - t0;
+    const int32_t *h = cs->h_picks + (size_t)slot * (size_t)s->n_rows;
+    for (int i = 0; i < cs->pend_n[slot]; i++) ids[cs->pend_rows[slot][i]] = h[i];
     return 0;
 }
 
@@ -517,6 +594,7 @@ int mj_cuda_seqs_bench_products(mj_seqs *s, int reps, double ms[MJ_CUDA_PRODUCTS
     if (!s || !s->e->ops || strcmp(s->e->ops->name, "cuda") != 0 || !s->impl || reps < 1) return -1;
     cuda_engine *ce = s->e->impl;
     mj_cu_timer t = {0};
+    if (mj_seqs_settle(s) != 0) return -1;
     if (mj_cu_timer_init(ce->cu, &t) != 0) return cu_fail(s, "timer");
     int rc = 0;
     for (int k = 0; rc == 0 && k < MJ_CUDA_PRODUCTS; k++) {
@@ -539,6 +617,7 @@ int mj_cuda_seqs_bench(mj_seqs *s, int reps, double *graph_ms, double *gemv_ms, 
     mj_cu_timer t = {0};
     float ms = 0;
     *graph_ms = *gemv_ms = *gemv_gbs = 0;
+    if (mj_seqs_settle(s) != 0) return -1;
     if (mj_cu_timer_init(ce->cu, &t) != 0) return cu_fail(s, "timer");
     int rc = 0;
     if (cs->graph) {

@@ -66,6 +66,8 @@ typedef struct cuda_engine {
     bool rope_ksplit;       /* MJ_CUDA_ROPE_KSPLIT=1: the fused q|k|v + RoPE product takes the K split
                                of the unfused one (mj_fwd_gemv_rope*_k2); always with ksplit 2 */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
+    bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
+                               kernels in the skinny layers, to time what they cost inside a step */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
     double load_ms;
 } cuda_engine;
@@ -102,8 +104,19 @@ typedef struct cuda_seqs {
      * tok_q [t_max] i32, last [n_rows] i32, slot [t_max] i64 */
     mj_cu_ptr in_buf;
     mj_cu_ptr d_ids, d_pos, d_row, d_q, d_last, d_slot;
-    void *h_in;             /* pinned image of in_buf */
+    void *h_in;             /* pinned: two images of in_buf (in_bytes each), taken in turn */
     size_t in_bytes;
+    mj_cu_event in_ev[2];   /* recorded after the upload from image i */
+    int in_i;               /* image of the next upload */
+    int32_t *prev_idx;      /* [n_rows] the row's index in the last uploaded chunk, -1: not in it (an
+                               MJ_TOKEN_AHEAD token is the pick at that index of d_greedy) */
+    /* run-ahead (cuda_seqs_launch_greedy / cuda_seqs_finish_greedy): launched, unfinished
+       steps in slots taken in turn, pend_first the oldest */
+    int32_t *h_picks;       /* pinned [2][n_rows]: slot i's picks */
+    mj_cu_event pick_ev[2]; /* recorded after slot i's picks download */
+    int *pend_rows[2];      /* [n_rows] rows of slot i's chunk */
+    int pend_n[2];
+    int n_pending, pend_first;
     float *h_logits;        /* pinned [n_rows x V] (also receives the greedy ids) */
     mj_cu_ptr d_greedy;     /* int32 [n_rows]: a greedy step's picks (mj_fwd_argmax), then its scratch:
                                uint32 counters [n_rows] (zero between launches), float2 partials
@@ -135,6 +148,12 @@ int cuda_seqs_step(mj_seqs *s, float *logits);
  * (mj_engine_ops.seqs_step_greedy): an argmax kernel after the lm_head, inside
  * the decode graph, and a download of one int32 per row. */
 int cuda_seqs_step_greedy(mj_seqs *s, int32_t *ids);
+/* Run-ahead pair (mj_engine_ops.seqs_launch_greedy / seqs_finish_greedy):
+ * the pending rows as one chunk launched without waiting (1: they need more
+ * than one chunk, a trace is pending or two steps are in flight), and the
+ * oldest launched step's picks. */
+int cuda_seqs_launch_greedy(mj_seqs *s);
+int cuda_seqs_finish_greedy(mj_seqs *s, int32_t *ids);
 
 /* ---- cuda_fwd_attn.c ---------------------------------------------------------------- */
 /* Prepare the attention of s (after the KV cache and rows exist). */

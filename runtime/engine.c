@@ -198,6 +198,12 @@ static int prefix_check_row(mj_seqs *s, int r, const mj_prefix *pre) {
 
 /* ---- seqs ------------------------------------------------------------------------- */
 
+/* Run-ahead greedy decoding unless MJ_RUN_AHEAD=0. */
+static bool env_run_ahead(void) {
+    const char *v = getenv("MJ_RUN_AHEAD");
+    return !(v && !strcmp(v, "0"));
+}
+
 mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_program *prog,
                              const mj_mask_fns *fns, int n_rows, const mj_row_spec *rows,
                              int32_t max_new_tokens, char *err, size_t errn) {
@@ -223,6 +229,13 @@ mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_progra
     for (int r = 0; rc == 0 && r < n_rows; r++) rc = row_init(s, r, &rows[r]);
     for (int r = 0; rc == 0 && pre && r < n_rows; r++) rc = prefix_check_row(s, r, pre);
     if (rc == 0) rc = e->ops->seqs_open(s, s->err, sizeof s->err);
+    if (rc == 0 && e->ops->seqs_launch_greedy && e->ops->seqs_finish_greedy && env_run_ahead()) {
+        s->ahead = calloc((size_t)n_rows, sizeof *s->ahead);
+        s->stepped = calloc((size_t)n_rows, sizeof *s->stepped);
+        s->picks = calloc((size_t)n_rows, sizeof *s->picks);
+        if (!s->ahead || !s->stepped || !s->picks) rc = mj_seqs_fail(s, "out of memory");
+        s->run_ahead = rc == 0;
+    }
     if (rc == 0 && pre) {
         if (!e->ops->seqs_load_prefix) rc = mj_seqs_fail(s, "this device has no prefix cache");
         else rc = e->ops->seqs_load_prefix(s, pre, s->err, sizeof s->err);
@@ -242,9 +255,12 @@ mj_seqs *mj_seqs_init(mj_engine *e, const mj_program *prog, const mj_mask_fns *f
 
 void mj_seqs_free(mj_seqs *s) {
     if (!s) return;
-    if (s->impl && s->e->ops->seqs_close) s->e->ops->seqs_close(s);
+    if (s->impl && s->e->ops->seqs_close) s->e->ops->seqs_close(s);   /* waits for launched steps */
     for (int r = 0; s->rows && r < s->n_rows; r++) row_free(&s->rows[r]);
     free(s->rows);
+    free(s->ahead);
+    free(s->stepped);
+    free(s->picks);
     free(s->greedy_logits);
     free(s);
 }
@@ -252,7 +268,8 @@ void mj_seqs_free(mj_seqs *s) {
 int mj_seqs_rows(const mj_seqs *s) { return s ? s->n_rows : 0; }
 
 int32_t mj_seqs_len(const mj_seqs *s, int row) {
-    return s && row >= 0 && row < s->n_rows ? s->rows[row].len : -1;
+    if (!s || row < 0 || row >= s->n_rows) return -1;
+    return s->rows[row].len - (s->ahead && s->ahead[row] ? 1 : 0);
 }
 
 const char *mj_seqs_error(const mj_seqs *s) { return s ? s->err : "no seqs"; }
@@ -299,13 +316,114 @@ static int append_tokens(mj_seqs *s, const int32_t *next) {
 
 int mj_seqs_append(mj_seqs *s, const int32_t *next, float *logits) {
     if (!s || !next || !logits) return -1;
-    if (append_tokens(s, next) != 0) return -1;
+    if (mj_seqs_settle(s) != 0 || append_tokens(s, next) != 0) return -1;
     return s->e->ops->seqs_step(s, logits);
+}
+
+/* ---- run-ahead greedy decoding ------------------------------------------------------
+ * While the caller looks at step k's picks, step k+1 already runs on the
+ * device: mj_seqs_append_greedy launches the step for next[], then one for
+ * the same rows' own greedy picks (placeholder tokens, filled on the
+ * device), and only then waits for the first.  The next call finds that
+ * second step running: if next[] holds exactly those picks, it stands (rows
+ * that stop, next[r] < 0, are dropped from it: their extra K/V lies past
+ * their length, never read); otherwise it is drained and undone and the call
+ * steps as usual.  It hides the host's share of a decode step (between two
+ * steps the GPU no longer waits for the host). */
+
+static void ahead_undo_row(mj_seqs *s, int r) {
+    mj_row *row = &s->rows[r];
+    row->len--;
+    if (row->done > row->len) row->done = row->len;
+    row->env.seq_len = row->len;
+    s->ahead[r] = false;
+}
+
+int mj_seqs_settle(mj_seqs *s) {
+    if (!s || !s->n_ahead) return 0;
+    int rc = s->e->ops->seqs_finish_greedy(s, s->picks);   /* drain: its picks are not wanted */
+    for (int r = 0; r < s->n_rows; r++)
+        if (s->ahead[r]) ahead_undo_row(s, r);
+    s->n_ahead = 0;
+    return rc;
+}
+
+/* A placeholder on every stepped row, and their step launched.  0, 1 (not
+ * launched: a row is full or the device declined; rows unchanged), -1. */
+static int ahead_launch(mj_seqs *s) {
+    int n = 0;
+    for (int r = 0; r < s->n_rows; r++) {
+        if (!s->stepped[r]) continue;
+        if (s->rows[r].len >= s->rows[r].cap) return 1;
+        n++;
+    }
+    if (n == 0) return 1;
+    for (int r = 0; r < s->n_rows; r++) {
+        if (!s->stepped[r]) continue;
+        mj_row *row = &s->rows[r];
+        row->tokens[row->len++] = MJ_TOKEN_AHEAD;
+        row->env.seq_len = row->len;
+        row_positions(s, row, row->len - 1, row->len);
+        s->ahead[r] = true;
+    }
+    s->n_ahead = n;
+    int st = s->e->ops->seqs_launch_greedy(s);
+    if (st != 0) {
+        for (int r = 0; r < s->n_rows; r++)
+            if (s->ahead[r]) ahead_undo_row(s, r);
+        s->n_ahead = 0;
+    }
+    return st;
+}
+
+/* The step of the stepped rows is launched: launch the next one ahead, then
+ * wait for this one and give its picks (stepped rows only). */
+static int ahead_continue(mj_seqs *s, int32_t *ids) {
+    if (ahead_launch(s) < 0 || s->e->ops->seqs_finish_greedy(s, s->picks) != 0) return -1;
+    for (int r = 0; r < s->n_rows; r++)
+        if (s->stepped[r]) ids[r] = s->picks[r];
+    return 0;
+}
+
+/* next[] against the step launched ahead: 1 when it stands (placeholders
+ * become next[r], rows with next[r] < 0 are undone), 0 when it was drained
+ * and undone (a row's token differs from its pick, or a row not in it asks
+ * for a step), -1 on error. */
+static int ahead_settle(mj_seqs *s, const int32_t *next) {
+    bool stands = true, any = false;
+    for (int r = 0; r < s->n_rows; r++) {
+        if (next[r] < 0) continue;
+        any = true;
+        if (!s->ahead[r] || next[r] != s->picks[r]) stands = false;
+    }
+    if (!stands || !any) return mj_seqs_settle(s) != 0 ? -1 : 0;
+    for (int r = 0; r < s->n_rows; r++) {
+        s->stepped[r] = s->ahead[r] && next[r] >= 0;
+        if (s->stepped[r]) {
+            s->rows[r].tokens[s->rows[r].len - 1] = next[r];
+            s->ahead[r] = false;
+        } else if (s->ahead[r]) {
+            ahead_undo_row(s, r);
+        }
+    }
+    s->n_ahead = 0;
+    return 1;
 }
 
 int mj_seqs_append_greedy(mj_seqs *s, const int32_t *next, int32_t *ids) {
     if (!s || !next || !ids) return -1;
+    if (s->n_ahead) {
+        int st = ahead_settle(s, next);
+        if (st < 0) return -1;
+        if (st == 1) return ahead_continue(s, ids);
+    }
     if (append_tokens(s, next) != 0) return -1;
+    if (s->run_ahead) {
+        for (int r = 0; r < s->n_rows; r++) s->stepped[r] = next[r] >= 0;
+        int st = s->e->ops->seqs_launch_greedy(s);
+        if (st < 0) return -1;
+        if (st == 0) return ahead_continue(s, ids);
+    }
     if (s->e->ops->seqs_step_greedy) return s->e->ops->seqs_step_greedy(s, ids);
     size_t vocab = (size_t)s->e->model->cfg.vocab;
     if (!s->greedy_logits && !(s->greedy_logits = malloc((size_t)s->n_rows * vocab * sizeof(float))))

@@ -43,6 +43,16 @@ typedef struct mj_engine_ops {
      * logit, lowest id among equals, NaN never wins) to ids[r].  NULL: the
      * generic path steps with logits and picks on the host. */
     int (*seqs_step_greedy)(mj_seqs *s, int32_t *ids);
+    /* Optional pair, for run-ahead greedy decoding (engine.c): launch
+     * enqueues the step seqs_step_greedy would run and returns without
+     * waiting for it (0; 1 when it cannot, nothing changed: the caller steps
+     * with seqs_step_greedy; -1 error).  A token MJ_TOKEN_AHEAD in a row's
+     * tokens stands for that row's greedy pick of the step launched just
+     * before, taken on the device.  finish waits for the oldest launched,
+     * unfinished step and writes its rows' picks to ids[r].  At most two
+     * steps are launched and unfinished at a time. */
+    int (*seqs_launch_greedy)(mj_seqs *s);
+    int (*seqs_finish_greedy)(mj_seqs *s, int32_t *ids);
     /* Prefix caches (optional: NULL when the device has none). */
     int (*prefix_open)(mj_prefix *p, char *err, size_t errn);   /* computes p's K/V */
     void (*prefix_close)(mj_prefix *p);
@@ -57,6 +67,10 @@ struct mj_engine {
     int threads;
     void *impl;
 };
+
+/* rows[r].tokens entry of a step launched ahead: the device's greedy pick of
+ * the step before (seqs_launch_greedy). */
+#define MJ_TOKEN_AHEAD (-1)
 
 /* One row of a batch, as the front keeps it. */
 typedef struct mj_row {
@@ -84,6 +98,12 @@ struct mj_seqs {
     bool mask_uses_h;       /* classify/mask per head instead of once for all */
     const mj_prefix *prefix;/* when started from a prefix cache (not owned) */
     float *greedy_logits;   /* [n_rows x vocab] host scratch of mj_seqs_append_greedy's generic path */
+    /* run-ahead greedy decoding (engine.c; MJ_RUN_AHEAD=0 turns it off) */
+    bool run_ahead;         /* the device has seqs_launch_greedy / seqs_finish_greedy */
+    int n_ahead;            /* rows whose last token is the placeholder of a launched, unfinished step */
+    bool *ahead;            /* [n_rows] that row's last token is such a placeholder */
+    bool *stepped;          /* [n_rows] rows of the step the current call launched for the caller */
+    int32_t *picks;         /* [n_rows] picks of the last finished step */
     void *impl;             /* device state */
     char err[256];
 };
@@ -95,6 +115,11 @@ struct mj_prefix {
     float *logits;          /* [vocab]: next-token logits after the prefix */
     void *impl;             /* device K/V */
 };
+
+/* Undo a step launched ahead, if any (after waiting for it): every row
+ * back to the caller's tokens.  Hooks that read or reuse the device state
+ * between mj_seqs_append_greedy calls call it first.  0 or -1. */
+int mj_seqs_settle(mj_seqs *s);
 
 /* Set s->err (printf-style); returns -1. */
 int mj_seqs_fail(mj_seqs *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,7 +10,7 @@
  *   SwiGLU       bf16(bf16(silu(g)) * u), silu(g) = g / (1 + exp(-g)) in f32
  *   residual     x = bf16(x + bf16(W a))
  * Kernels:
- *   mj_fwd_embed        x[t] = table[ids[t]]
+ *   mj_fwd_embed        x[t] = table[ids[t]] (ids[t] < 0: a pick of the previous greedy step)
  *   mj_fwd_add_rmsnorm  (x += delta); xn = RMSNorm(x), optionally over a row subset
  *   mj_fwd_rope_qkv     q/k norm (Qwen3), RoPE on q (in place) and k, K/V into the cache
  *   mj_fwd_swiglu       act = SwiGLU(gate, up) from a [T x 2I] gate|up buffer
@@ -104,12 +104,16 @@ static __device__ __forceinline__ void pdl_trigger() {
 
 /* ---- embedding ------------------------------------------------------------------------ */
 
-/* grid (T), block 128: x[t] = table[ids[t]]; hidden % 8 == 0. */
-extern "C" __global__ void mj_fwd_embed(const int32_t *ids, const uint16_t *table, uint16_t *x, int hidden) {
+/* grid (T), block 128: x[t] = table[id], id = ids[t], or for ids[t] < 0
+ * (a run-ahead step's token) the previous step's greedy pick
+ * picks[-1 - ids[t]]; hidden % 8 == 0. */
+extern "C" __global__ void mj_fwd_embed(const int32_t *ids, const int32_t *picks, const uint16_t *table, uint16_t *x,
+                                        int hidden) {
     pdl_wait();
     pdl_trigger();
     const int t = blockIdx.x;
-    const v16 *src = (const v16 *)(table + (int64_t)ids[t] * hidden);
+    const int32_t id = ids[t] >= 0 ? ids[t] : picks[-1 - ids[t]];
+    const v16 *src = (const v16 *)(table + (int64_t)id * hidden);
     v16 *dst = (v16 *)(x + (int64_t)t * hidden);
     for (int i = threadIdx.x; i < hidden / 8; i += blockDim.x) dst[i] = src[i];
 }

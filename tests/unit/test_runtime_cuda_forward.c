@@ -258,6 +258,55 @@ static void check_one_row(mj_engine *gpu, const mj_program *p, const mj_mask_fns
     free(a);
 }
 
+/* Greedy picks fed back as the next tokens for CHAIN appends (row 0 takes
+ * its own tokens from append 3 on, each unlike the pick: the step launched
+ * ahead is undone; row 2 stops at append 4), with run-ahead (MJ_RUN_AHEAD
+ * unset) or without (0): out[k][r] the picks, -5 where a stopped row's id
+ * is kept.  0 or -1. */
+enum { CHAIN = 8 };
+static int greedy_chain(mj_engine *gpu, const mj_program *p, const mj_mask_fns *f, const rows *R, bool ahead,
+                        int32_t out[CHAIN][ROWS]) {
+    int32_t V = mj_engine_model(gpu)->cfg.vocab;
+    char err[512] = "";
+    setenv("MJ_RUN_AHEAD", ahead ? "" : "0", 1);
+    mj_seqs *s = mj_seqs_init(gpu, p, f, ROWS, R->spec, CHAIN + 2, err, sizeof err);
+    unsetenv("MJ_RUN_AHEAD");
+    if (!s) { fprintf(stderr, "chain: %s\n", err); return -1; }
+    float *lg = malloc((size_t)ROWS * V * sizeof *lg);
+    int rc = lg ? mj_seqs_prefill(s, lg) : -1;
+    int32_t next[ROWS], ids[ROWS];
+    for (int r = 0; rc == 0 && r < ROWS; r++) next[r] = argmax(lg + (size_t)r * V, V);
+    for (int k = 0; rc == 0 && k < CHAIN; k++) {
+        if (k >= 3) next[0] = (next[0] + 1 + k) % V;
+        if (k >= 4) next[2] = -1;
+        for (int r = 0; r < ROWS; r++) ids[r] = -5;
+        rc = mj_seqs_append_greedy(s, next, ids);
+        for (int r = 0; r < ROWS; r++) {
+            out[k][r] = ids[r];
+            if (next[r] >= 0) next[r] = ids[r];
+        }
+    }
+    if (rc != 0) fprintf(stderr, "chain: %s\n", mj_seqs_error(s));
+    mj_seqs_free(s);
+    free(lg);
+    return rc;
+}
+
+/* Run-ahead greedy decoding (engine.c) gives the picks of plain stepping. */
+static void check_run_ahead(mj_engine *gpu, const mj_program *p, const mj_mask_fns *f, const rows *R,
+                            const char *what, const char *mask) {
+    int32_t a[CHAIN][ROWS], b[CHAIN][ROWS];
+    int rc = greedy_chain(gpu, p, f, R, false, a) || greedy_chain(gpu, p, f, R, true, b);
+    CHECKF(rc == 0, "%s %s: greedy chain", what, mask);
+    if (rc != 0) return;
+    int bad = 0;
+    for (int k = 0; k < CHAIN; k++)
+        for (int r = 0; r < ROWS; r++) bad += a[k][r] != b[k][r];
+    printf("  %-27s %-20s run-ahead greedy chain: %d of %d picks differ\n", what, mask, bad, CHAIN * ROWS);
+    CHECKF(bad == 0, "%s %s: run-ahead picks differ from plain stepping (%d)", what, mask, bad);
+    CHECKF(b[CHAIN - 1][2] == -5, "%s %s: a stopped row's id is kept", what, mask);
+}
+
 static mj_program *load_mask(const char *name) {
     char rel[128];
     snprintf(rel, sizeof rel, "examples/%s.mask", name);
@@ -343,6 +392,7 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         printf("  %-27s %-20s greedy on the device: %d of %d picks differ\n", what, mask, bad, STEPS * ROWS);
         CHECKF(bad == 0, "%s %s: device greedy picks differ from the logits' argmax (%d)", what, mask, bad);
         check_one_row(gpu, p, &f, &R, ref, toks, V, what, mask);
+        check_run_ahead(gpu, p, &f, &R, what, mask);
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
         mj_prefix *pre = strcmp(mask, "alibi") && !quick ? mj_prefix_init(gpu, R.tok[0], PREFIX, err, sizeof err) : NULL;
         if (strcmp(mask, "alibi") && !quick) CHECKF(pre != NULL, "%s prefix: %s", what, err);
