@@ -263,13 +263,18 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"attention kernels skipped (timing only: wrong outputs)", "MJ_CUDA_DEV_SKIP_ATTN=1", 0},
     {"default, 1 250-token prompt (5 x 250, the end-to-end shape)", "", 1250},
     {"attention 2-stage K/V ring", "MJ_ATTN_DECODE_STAGES=2", 0},
+    {"combine kernel skipped (timing only: wrong outputs)", "MJ_ATTN_DEV_SKIP_COMBINE=1", 0},
+    {"attention without K/V blocks (timing only: wrong outputs)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOOP=1", 0},
+    {"attention without K/V blocks, no combine (timing only)",
+     "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOOP=1 MJ_ATTN_DEV_SKIP_COMBINE=1", 0},
 };
 static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
                                           "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
                                           "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
                                           "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS",       "MJ_CUDA_ROPE_KSPLIT",
                                           "MJ_ATTN_DECODE_CLUSTER", "MJ_ATTN_COMBINE_PDL",  "MJ_RUN_AHEAD",
-                                          "MJ_CUDA_DEV_SKIP_ATTN",  "MJ_ATTN_DECODE_DEFINES"};
+                                          "MJ_CUDA_DEV_SKIP_ATTN",  "MJ_ATTN_DECODE_DEFINES",
+                                          "MJ_ATTN_DEV_SKIP_COMBINE"};
 
 /* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
 static void set_decode_env(const char *env) {

@@ -57,6 +57,7 @@ struct mj_attn {
     int64_t decode_ctas;       /* CTAs per SM the split count aims at (MJ_ATTN_DECODE_CTAS) */
     int cluster_max;           /* most splits merged in a cluster, 0: never (MJ_ATTN_DECODE_CLUSTER) */
     bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */
+    bool dev_skip_combine;     /* MJ_ATTN_DEV_SKIP_COMBINE=1: no combine kernel (timing only: wrong outputs) */
     bool big_clusters;         /* fn_decode may take clusters of more than 8 CTAs */
     int max_q, total_q;
     int64_t total_pairs;       /* (query tile, key block, head group) triples of the plan */
@@ -280,6 +281,7 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->decode_ctas = decode_ctas_per_sm();
     a->cluster_max = decode_cluster_max();
     a->combine_pdl = env_flag("MJ_ATTN_COMBINE_PDL", true);
+    a->dev_skip_combine = env_flag("MJ_ATTN_DEV_SKIP_COMBINE", false);
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -700,7 +702,7 @@ int mj_attn_run(mj_attn *a) {
     if (decode_launch(a, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
                       (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
         return cu_fail(a, "decode kernel");
-    if (P->n_splits > 1 && a->total_q > 0 &&
+    if (P->n_splits > 1 && a->total_q > 0 && !a->dev_skip_combine &&
         (a->combine_pdl && !a->pdl
              ? mj_cu_launch_pdl(a->cu, mj_cu_get_stream(a->cu), a->fn_combine, (unsigned)a->total_q,
                                 (unsigned)P->n_heads, 1, (unsigned)a->head_dim, 0, args)
