@@ -377,9 +377,14 @@ static int ahead_launch(mj_seqs *s) {
 }
 
 /* The step of the stepped rows is launched: launch the next one ahead, then
- * wait for this one and give its picks (stepped rows only). */
+ * wait for this one and give its picks (stepped rows only).  On an error no
+ * step is left launched. */
 static int ahead_continue(mj_seqs *s, int32_t *ids) {
-    if (ahead_launch(s) < 0 || s->e->ops->seqs_finish_greedy(s, s->picks) != 0) return -1;
+    if (ahead_launch(s) < 0) {
+        s->e->ops->seqs_finish_greedy(s, s->picks);   /* drain the caller's step; the error stays */
+        return -1;
+    }
+    if (s->e->ops->seqs_finish_greedy(s, s->picks) != 0) return -1;
     for (int r = 0; r < s->n_rows; r++)
         if (s->stepped[r]) ids[r] = s->picks[r];
     return 0;
