@@ -267,6 +267,8 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"attention without K/V blocks (timing only: wrong outputs)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOOP=1", 0},
     {"attention without K/V blocks, no combine (timing only)",
      "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOOP=1 MJ_ATTN_DEV_SKIP_COMBINE=1", 0},
+    {"attention: K/V blocks computed but not loaded (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOAD=1", 0},
+    {"attention: K/V blocks loaded, no math (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOMATH=1", 0},
 };
 static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
                                           "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
