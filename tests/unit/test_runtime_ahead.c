@@ -24,50 +24,6 @@
 
 enum { ROWS = 3, VOCAB = 97 };
 
-static uint64_t rng_state = 777;
-static float *rnd(int64_t n, float scale, float offset) {
-    float *p = malloc((size_t)n * sizeof *p);
-    for (int64_t i = 0; i < n; i++) {
-        rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-        p[i] = offset + scale * ((float)((rng_state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f);
-    }
-    return p;
-}
-
-static void model_make(mj_model *m) {
-    memset(m, 0, sizeof *m);
-    mj_model_config *c = &m->cfg;
-    c->arch = MJ_ARCH_LLAMA;
-    c->n_layers = 2;
-    c->hidden = 32;
-    c->intermediate = 48;
-    c->n_heads = 4;
-    c->n_kv_heads = 2;
-    c->head_dim = 8;
-    c->vocab = VOCAB;
-    c->max_pos = 1024;
-    c->rms_eps = 1e-6f;
-    c->rope_theta = 10000.0f;
-    c->bos_id = -1;
-    int64_t H = c->hidden, QD = c->n_heads * c->head_dim, KD = c->n_kv_heads * c->head_dim, I = c->intermediate;
-    m->embed = rnd((int64_t)VOCAB * H, 1.0f, 0.0f);
-    m->final_norm = rnd(H, 0.2f, 1.0f);
-    m->lm_head = rnd((int64_t)VOCAB * H, 0.5f, 0.0f);
-    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
-    for (int l = 0; l < c->n_layers; l++) {
-        mj_layer *ly = &m->layers[l];
-        ly->attn_norm = rnd(H, 0.2f, 1.0f);
-        ly->ffn_norm = rnd(H, 0.2f, 1.0f);
-        ly->wq = rnd(QD * H, 0.5f, 0.0f);
-        ly->wk = rnd(KD * H, 0.5f, 0.0f);
-        ly->wv = rnd(KD * H, 0.4f, 0.0f);
-        ly->wo = rnd(H * QD, 0.3f, 0.0f);
-        ly->w_gate = rnd(I * H, 0.3f, 0.0f);
-        ly->w_up = rnd(I * H, 0.3f, 0.0f);
-        ly->w_down = rnd(H * I, 0.3f, 0.0f);
-    }
-}
-
 /* ---- a device with the launch / finish pair over the CPU engine ------------------- */
 
 static const mj_engine_ops *cpu_ops;
@@ -249,7 +205,7 @@ static void test_chain_same(mj_engine *e, const mj_program *p, const mj_mask_fns
 int main(void) {
     char err[256] = "";
     mj_model m;
-    model_make(&m);
+    mj_test_model_make(&m, MJ_ARCH_LLAMA, false, VOCAB);
     mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
     CHECKF(e != NULL, "engine: %s", err);
     mj_diags d;

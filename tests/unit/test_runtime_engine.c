@@ -17,73 +17,6 @@
 #include "support/testlib.h"
 #include "tokenizer.h"
 
-/* ---- a random in-memory model ----------------------------------------------------- */
-
-static uint64_t rng_state = 12345;
-static float frand(void) {   /* uniform in [-1, 1) */
-    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng_state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
-
-static float *rnd(int64_t n, float scale, float offset) {
-    float *p = malloc((size_t)n * sizeof *p);
-    for (int64_t i = 0; i < n; i++) p[i] = offset + scale * frand();
-    return p;
-}
-
-static void model_make(mj_model *m, mj_arch arch, bool llama3, int32_t vocab) {
-    memset(m, 0, sizeof *m);
-    mj_model_config *c = &m->cfg;
-    c->arch = arch;
-    c->n_layers = 2;
-    c->hidden = 64;
-    c->intermediate = 96;
-    c->n_heads = 4;
-    c->n_kv_heads = 2;
-    c->head_dim = 16;
-    c->vocab = vocab;
-    c->max_pos = 4096;
-    c->rms_eps = 1e-6f;
-    c->rope_theta = 10000.0f;
-    if (llama3) {
-        c->rope_type = 1;
-        c->rope_factor = 8.0f;
-        c->rope_low_freq_factor = 1.0f;
-        c->rope_high_freq_factor = 4.0f;
-        c->rope_orig_max_pos = 64;
-    }
-    c->qkv_bias = arch == MJ_ARCH_QWEN2;
-    c->qk_norm = arch == MJ_ARCH_QWEN3;
-    c->bos_id = -1;
-    int64_t H = c->hidden, D = c->head_dim, QD = c->n_heads * D, KD = c->n_kv_heads * D;
-    int64_t I = c->intermediate;
-    m->embed = rnd((int64_t)vocab * H, 1.0f, 0.0f);
-    m->final_norm = rnd(H, 0.2f, 1.0f);
-    m->lm_head = rnd((int64_t)vocab * H, 0.3f, 0.0f);
-    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
-    for (int l = 0; l < c->n_layers; l++) {
-        mj_layer *ly = &m->layers[l];
-        ly->attn_norm = rnd(H, 0.2f, 1.0f);
-        ly->ffn_norm = rnd(H, 0.2f, 1.0f);
-        ly->wq = rnd(QD * H, 0.4f, 0.0f);
-        ly->wk = rnd(KD * H, 0.4f, 0.0f);
-        ly->wv = rnd(KD * H, 0.3f, 0.0f);
-        ly->wo = rnd(H * QD, 0.2f, 0.0f);
-        ly->w_gate = rnd(I * H, 0.2f, 0.0f);
-        ly->w_up = rnd(I * H, 0.2f, 0.0f);
-        ly->w_down = rnd(H * I, 0.2f, 0.0f);
-        if (c->qkv_bias) {
-            ly->bq = rnd(QD, 0.5f, 0.0f);
-            ly->bk = rnd(KD, 0.5f, 0.0f);
-            ly->bv = rnd(KD, 0.5f, 0.0f);
-        }
-        if (c->qk_norm) {
-            ly->q_norm = rnd(D, 0.2f, 1.0f);
-            ly->k_norm = rnd(D, 0.2f, 1.0f);
-        }
-    }
-}
-
 /* ---- the naive reference ----------------------------------------------------------- */
 
 static void ref_norm(float *out, const float *x, const float *w, int64_t n, float eps) {
@@ -557,7 +490,7 @@ static void test_stop_strings(void) {
     CHECKF(tok != NULL, "tokenizer: %s", err);
     if (!tok) return;
     mj_model m;
-    model_make(&m, MJ_ARCH_LLAMA, false, mj_tokenizer_vocab_size(tok));
+    mj_test_model_make(&m, MJ_ARCH_LLAMA, false, mj_tokenizer_vocab_size(tok));
     /* lm_head favouring one token: "\n\n" merged (id of "ĊĊ") after a word */
     int32_t nl2 = mj_tokenizer_token_id(tok, "\xc4\x8a\xc4\x8a");
     CHECK(nl2 >= 0);
@@ -600,7 +533,7 @@ int main(void) {
     const mj_arch archs[] = {MJ_ARCH_LLAMA, MJ_ARCH_QWEN2, MJ_ARCH_QWEN3};
     for (int ai = 0; ai < 3; ai++) {
         mj_model m;
-        model_make(&m, archs[ai], ai == 0, 101);
+        mj_test_model_make(&m, archs[ai], ai == 0, 101);
         mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CPU, 2, err, sizeof err);
         CHECKF(e != NULL, "engine: %s", err);
         if (!e) { mj_test_model_release(&m); continue; }
@@ -636,7 +569,7 @@ int main(void) {
     }
     /* CUDA where it cannot open is an error with a message; AUTO falls back */
     mj_model m;
-    model_make(&m, MJ_ARCH_LLAMA, false, 50);
+    mj_test_model_make(&m, MJ_ARCH_LLAMA, false, 50);
     err[0] = 0;
     mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CUDA, 1, err, sizeof err);
     if (!e) CHECK(err[0] != 0);

@@ -5,7 +5,10 @@
 #ifndef MJ_TEST_MODEL_H
 #define MJ_TEST_MODEL_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -23,6 +26,76 @@ static inline void mj_test_model_release(mj_model *m) {
     free(m->embed);
     free(m->final_norm);
     free(m->lm_head);
+}
+
+/* Uniform in [-1, 1) from one fixed-seed stream per test program. */
+static inline float mj_test_frand(void) {
+    static uint64_t state = 12345;
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
+/* n values offset + scale * mj_test_frand() (malloc'ed). */
+static inline float *mj_test_rnd(int64_t n, float scale, float offset) {
+    float *p = malloc((size_t)n * sizeof *p);
+    for (int64_t i = 0; i < n; i++) p[i] = offset + scale * mj_test_frand();
+    return p;
+}
+
+/* A small random model of arch (2 layers, hidden 64, 4 heads / 2 kv heads of
+ * 16, intermediate 96; Llama 3 RoPE scaling with llama3; Qwen2 biases, Qwen3
+ * q/k norms); free with mj_test_model_release. */
+static inline void mj_test_model_make(mj_model *m, mj_arch arch, bool llama3, int32_t vocab) {
+    memset(m, 0, sizeof *m);
+    mj_model_config *c = &m->cfg;
+    c->arch = arch;
+    c->n_layers = 2;
+    c->hidden = 64;
+    c->intermediate = 96;
+    c->n_heads = 4;
+    c->n_kv_heads = 2;
+    c->head_dim = 16;
+    c->vocab = vocab;
+    c->max_pos = 4096;
+    c->rms_eps = 1e-6f;
+    c->rope_theta = 10000.0f;
+    if (llama3) {
+        c->rope_type = 1;
+        c->rope_factor = 8.0f;
+        c->rope_low_freq_factor = 1.0f;
+        c->rope_high_freq_factor = 4.0f;
+        c->rope_orig_max_pos = 64;
+    }
+    c->qkv_bias = arch == MJ_ARCH_QWEN2;
+    c->qk_norm = arch == MJ_ARCH_QWEN3;
+    c->bos_id = -1;
+    int64_t H = c->hidden, D = c->head_dim, QD = c->n_heads * D, KD = c->n_kv_heads * D;
+    int64_t I = c->intermediate;
+    m->embed = mj_test_rnd((int64_t)vocab * H, 1.0f, 0.0f);
+    m->final_norm = mj_test_rnd(H, 0.2f, 1.0f);
+    m->lm_head = mj_test_rnd((int64_t)vocab * H, 0.3f, 0.0f);
+    m->layers = calloc((size_t)c->n_layers, sizeof *m->layers);
+    for (int l = 0; l < c->n_layers; l++) {
+        mj_layer *ly = &m->layers[l];
+        ly->attn_norm = mj_test_rnd(H, 0.2f, 1.0f);
+        ly->ffn_norm = mj_test_rnd(H, 0.2f, 1.0f);
+        ly->wq = mj_test_rnd(QD * H, 0.4f, 0.0f);
+        ly->wk = mj_test_rnd(KD * H, 0.4f, 0.0f);
+        ly->wv = mj_test_rnd(KD * H, 0.3f, 0.0f);
+        ly->wo = mj_test_rnd(H * QD, 0.2f, 0.0f);
+        ly->w_gate = mj_test_rnd(I * H, 0.2f, 0.0f);
+        ly->w_up = mj_test_rnd(I * H, 0.2f, 0.0f);
+        ly->w_down = mj_test_rnd(H * I, 0.2f, 0.0f);
+        if (c->qkv_bias) {
+            ly->bq = mj_test_rnd(QD, 0.5f, 0.0f);
+            ly->bk = mj_test_rnd(KD, 0.5f, 0.0f);
+            ly->bv = mj_test_rnd(KD, 0.5f, 0.0f);
+        }
+        if (c->qk_norm) {
+            ly->q_norm = mj_test_rnd(D, 0.2f, 1.0f);
+            ly->k_norm = mj_test_rnd(D, 0.2f, 1.0f);
+        }
+    }
 }
 
 #endif
