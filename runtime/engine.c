@@ -234,7 +234,6 @@ mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_progra
         s->stepped = calloc((size_t)n_rows, sizeof *s->stepped);
         s->picks = calloc((size_t)n_rows, sizeof *s->picks);
         if (!s->ahead || !s->stepped || !s->picks) rc = mj_seqs_fail(s, "out of memory");
-        s->run_ahead = rc == 0;
     }
     if (rc == 0 && pre) {
         if (!e->ops->seqs_load_prefix) rc = mj_seqs_fail(s, "this device has no prefix cache");
@@ -423,7 +422,7 @@ int mj_seqs_append_greedy(mj_seqs *s, const int32_t *next, int32_t *ids) {
         if (st == 1) return ahead_continue(s, ids);
     }
     if (append_tokens(s, next) != 0) return -1;
-    if (s->run_ahead) {
+    if (s->ahead) {   /* run-ahead on */
         for (int r = 0; r < s->n_rows; r++) s->stepped[r] = next[r] >= 0;
         int st = s->e->ops->seqs_launch_greedy(s);
         if (st < 0) return -1;

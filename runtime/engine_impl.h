@@ -98,8 +98,8 @@ struct mj_seqs {
     bool mask_uses_h;       /* classify/mask per head instead of once for all */
     const mj_prefix *prefix;/* when started from a prefix cache (not owned) */
     float *greedy_logits;   /* [n_rows x vocab] host scratch of mj_seqs_append_greedy's generic path */
-    /* run-ahead greedy decoding (engine.c; MJ_RUN_AHEAD=0 turns it off) */
-    bool run_ahead;         /* the device has seqs_launch_greedy / seqs_finish_greedy */
+    /* run-ahead greedy decoding (engine.c; MJ_RUN_AHEAD=0 turns it off): the arrays are
+       allocated only when it is on (the device has seqs_launch_greedy / seqs_finish_greedy) */
     int n_ahead;            /* rows whose last token is the placeholder of a launched, unfinished step */
     bool *ahead;            /* [n_rows] that row's last token is such a placeholder */
     bool *stepped;          /* [n_rows] rows of the step the current call launched for the caller */
