@@ -13,7 +13,9 @@
 #     decode  Llama-3B shape: parity + the decode configurations of
 #             gpu_forward (no e2e) with HF's parity and generate peers
 #             (BENCH_DECODE_WHAT="decode": no parity; BENCH_HF=0: no HF;
-#             BENCH_EXTRA: see below)
+#             BENCH_EXTRA: see below; MJ_BENCH_TORCH_DECODE=1 adds
+#             bench/torch_decode_peer.py: HF generate with a static cache,
+#             compiled, and cuBLAS's product pass in a CUDA graph)
 #     attn    the decode attention: test_runtime_cuda_attn, attn_bench decode
 #             by default (3-stage K/V ring), with a 2-stage one (MJ_ATTN_DECODE_STAGES=2) and
 #             with H4's splits for 2 CTAs per SM (MJ_ATTN_DECODE_CTAS=2)
@@ -108,6 +110,9 @@ for l in open(sys.argv[1]):
       | tee -a "$OUT/${s}_maskjit.jsonl"
     [ "${BENCH_HF:-1}" = 0 ] || timeout 300 python3 bench/gpu_parity.py hf --model "$M/$s" --data "$D/$s" --maskjit "$R/$s" $hfx \
       --json "$OUT/${s}_hf.json" 2>&1 | grep -v Warning | tail -6
+    # MJ_BENCH_TORCH_DECODE=1: the compiled-PyTorch decode peers (bench/torch_decode_peer.py)
+    [ "${MJ_BENCH_TORCH_DECODE:-0}" = 1 ] && [ $s != qwen ] && timeout 420 python3 bench/torch_decode_peer.py \
+      --model "$M/$s" --data "$D/$s" 2>&1 | grep '^{' | tee "$OUT/${s}_torch_decode.jsonl"
     rm -rf "$M/$s" ;;
   esac
 done
