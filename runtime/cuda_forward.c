@@ -37,7 +37,7 @@ typedef struct gemv_args {
     int64_t ldx, ldy;
     int32_t M, N, K, mode;
     float eps;
-    int32_t xs;
+    int32_t xs, pf;
 } gemv_args;
 
 typedef struct gemv_rope_args {
@@ -93,6 +93,13 @@ static int skinny_ksplit(const cuda_engine *ce, int64_t N, int64_t K) {
     return ce->ksplit == 1 && N / 8 < 5 * (int64_t)mj_cu_sm_count(ce->cu) && K >= 2048 ? 2 : 1;
 }
 
+/* Whether a skinny product prefetches its later weight chunks into L2
+ * (ce->gemv_pf bits: 1 the o product, 2 down, 4 the f32 lm_head, 8 others). */
+static int gemv_pf(const cuda_engine *ce, int mode, int64_t K) {
+    int bit = mode == GV_F32 ? 4 : mode == GV_RESID ? (K == ce->I ? 2 : 1) : 8;
+    return (ce->gemv_pf & bit) != 0;
+}
+
 /* Y[M x N] = norm(X) W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(.)),
  * f32; norm (skinny only): RMSNorm weight applied to X's rows on the fly. */
 static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_ptr X, int64_t ldx, mj_cu_ptr norm,
@@ -101,7 +108,7 @@ static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_c
     if (skinny) {
         unsigned smem = norm_smem(ce, M, K, norm);
         gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
-                       s->e->model->cfg.rms_eps, smem > 0};
+                       s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, mode, K)};
         void *args[] = {&a};
         int ks = skinny_ksplit(ce, N, K), fn = skinny_fn((int)M, false) + (ks == 2 ? FK_GEMV1K2 - FK_GEMV1 : 0);
         if (launch_smem(s, fn, (unsigned)((N * ks + 7) / 8), 1, 256, smem, args) != 0)
@@ -129,7 +136,7 @@ static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
     int64_t layer = (int64_t)l * cs->cap_total * ce->G * ce->D * 2;
     unsigned smem = norm_smem(ce, T, ce->hid, w->attn_norm);
     gemv_rope_args a = {{cs->x, w->wqkv, w->bqkv, cs->qkv, w->attn_norm, ce->hid, ce->qkv_n, (int32_t)T, ce->qkv_n,
-                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0},
+                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, GV_BF16, ce->hid)},
                         cs->d_pos, cs->d_slot, ce->inv_freq, cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer,
                         ce->H, ce->G, ce->D, 0};
     void *args[] = {&a};
@@ -146,7 +153,7 @@ static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr nor
     cuda_engine *ce = s->e->impl;
     unsigned smem = norm_smem(ce, M, K, norm);
     gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
-                   s->e->model->cfg.rms_eps, smem > 0};
+                   s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, GV_BF16, K)};
     void *args[] = {&a};
     if (launch_smem(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, smem, args) != 0)
         return cu_fail(s, "skinny gate/up product");

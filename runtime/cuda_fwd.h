@@ -65,6 +65,9 @@ typedef struct cuda_engine {
                                columns (1, default), never (0), always (2: tests) */
     bool rope_ksplit;       /* MJ_CUDA_ROPE_KSPLIT=1: the fused q|k|v + RoPE product takes the K split
                                of the unfused one (mj_fwd_gemv_rope*_k2); always with ksplit 2 */
+    int gemv_pf;            /* MJ_CUDA_GEMV_PF: skinny products whose later weight chunks are
+                               prefetched into L2 after the PDL wait (bits: 1 o, 2 down, 4 lm_head,
+                               8 the rest; default 1) */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
                                kernels in the skinny layers, to time what they cost inside a step */

@@ -170,9 +170,21 @@ int mj_fwd_kernels_build(const char *arch, bool no_cache, char **cubin, size_t *
      * skinny products (default 4; a tuning switch, read at engine open) */
     const char *un = getenv("MJ_CUDA_GEMV_UNROLL");
     const char *unroll = un && !strcmp(un, "8") ? "-DGV_UNROLL=8" : un && !strcmp(un, "2") ? "-DGV_UNROLL=2" : NULL;
-    const char *opts[] = {arch_opt, "-std=c++17", "--fmad=false", "--ftz=false", "--prec-div=true",
-                          "--prec-sqrt=true", unroll};
-    int nopt = (int)(sizeof opts / sizeof opts[0]) - (unroll ? 0 : 1);
+    /* development: more -D for the kernels, MJ_CUDA_FWD_DEFINES="A=1,B=2" (at most 4) */
+    char dbuf[4][64];
+    int nd = 0;
+    const char *fd = getenv("MJ_CUDA_FWD_DEFINES");
+    for (const char *q = fd; q && *q && nd < 4;) {
+        size_t len = strcspn(q, ", ");
+        if (len > 0 && len < sizeof dbuf[0] - 3) snprintf(dbuf[nd++], sizeof dbuf[0], "-D%.*s", (int)len, q);
+        q += len;
+        q += strspn(q, ", ");
+    }
+    const char *opts[11] = {arch_opt, "-std=c++17", "--fmad=false", "--ftz=false", "--prec-div=true",
+                            "--prec-sqrt=true"};
+    int nopt = 6;
+    if (unroll) opts[nopt++] = unroll;
+    for (int i = 0; i < nd; i++) opts[nopt++] = dbuf[i];
     int major = 0, minor = 0;
     nvrtcVersion(&major, &minor);
     char ver[32];

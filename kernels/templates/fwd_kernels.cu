@@ -255,6 +255,7 @@ typedef struct gemv_args {
     float eps;
     int32_t xs;               /* with norm: 1 when the launch gives M * K * 2 bytes of dynamic shared
                                  memory for the normalised rows (gemv_norm_prologue) */
+    int32_t pf;               /* 1: L2 prefetch of the later weight chunks (gemv_prefetch_rest) */
 } gemv_args;
 
 extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] normalised x (a.xs) */
@@ -323,6 +324,25 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
         *(v16 *)(gemv_xs + i) = norm8(*(const v16 *)(a.x + m * a.ldx + k), *(const v16 *)(a.norm + k), rs[m]);
     }
     __syncthreads();
+}
+
+/* a.pf: lane 0 asks L2 for each 2 * 256 * GV_UNROLL-byte chunk of the
+ * warp's R rows that gemv_dot loads after its first (k_first, stride 256 *
+ * GV_UNROLL * KS), right after the PDL wait, so that those loads find them
+ * on chip or in flight (the host sets it for the products it helps). */
+template <int R, int KS>
+static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, const int64_t *rows, int kp) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (!a.pf || (threadIdx.x & 31) != 0) return;
+    constexpr int CH = 256 * GV_UNROLL;
+    for (int k0 = (kp + KS) * CH; k0 < a.K; k0 += CH * KS) {
+        const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
+#pragma unroll
+        for (int r = 0; r < R; r++)
+            asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
+                         : "memory");
+    }
+#endif
 }
 
 /* This warp's R weight rows at k0 + u * 256, u < GV_UNROLL (zeros past K). */
@@ -468,6 +488,7 @@ static __device__ void gemv_plain(const gemv_rope_args &r) {
     gemv_norm_prefetch(a);
     pdl_wait();
     pdl_trigger();
+    gemv_prefetch_rest<1, KS>(a, rows, kp);
     gemv_norm_prologue(a, rs);
     if (KS == 1 && !ROPE && n >= a.N) return;
     float acc[MB][1];
@@ -515,6 +536,7 @@ static __device__ void gemv_glu(const gemv_args &a) {
     gemv_norm_prefetch(a);
     pdl_wait();
     pdl_trigger();
+    gemv_prefetch_rest<2, 1>(a, rows, 0);
     gemv_norm_prologue(a, rs);
     if (j >= I) return;
     float acc[MB][2];
