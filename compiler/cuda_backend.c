@@ -6,7 +6,8 @@
  * Cache key = SHA-256 over length-prefixed fields: a format tag, the full
  * spliced source, every NVRTC option (arch included), the template name and
  * text, the NVRTC version, and the name and text of every header NVRTC may
- * include (mj_env.h, mj_semantics.h, attn_params.h, attn_common.cuh). */
+ * include (mj_env.h, mj_semantics.h, attn_params.h, attn_common.cuh,
+ * attn_prefill_ws_persist.cuh, attn_ws_ptx.cuh). */
 #include "cuda_backend.h"
 
 #include <stdlib.h>

@@ -133,7 +133,7 @@ int mjc_options_build(mjc_options *o, const char *arch, const char *defines, boo
 
 int mjc_headers(const char **names, const char **texts, int max) {
     static const char *wanted[] = {"mj_env.h", "mj_semantics.h", "attn_params.h",
-                                   "attn_common.cuh", "attn_prefill_ws_persist.cuh"};
+                                   "attn_common.cuh", "attn_prefill_ws_persist.cuh", "attn_ws_ptx.cuh"};
     int n = 0;
     for (size_t i = 0; i < sizeof wanted / sizeof wanted[0] && n < max; i++) {
         const char *t = mj_embedded_get(wanted[i]);
