@@ -141,6 +141,21 @@ int mj_cuda_compile(const mj_program *p, const mj_cuda_opts *opts, mj_cuda_artif
     return rc;
 }
 
+int mj_cuda_compile_source(const char *name, const char *src, const char *arch, const char *defines,
+                           char **cubin, size_t *cubin_size, char *err, size_t errn) {
+    *cubin = NULL;
+    *cubin_size = 0;
+    mjc_options o;
+    if (mjc_options_build(&o, arch, defines, false, err, errn) != 0) return -1;
+    char *ptx = NULL, *log = NULL;
+    size_t np = 0;
+    int rc = mjc_nvrtc_compile(src, name, &o, &ptx, &np, cubin, cubin_size, &log);
+    if (rc != 0) snprintf(err, errn, "NVRTC failed on %s: %s", name, log ? log : "(no log)");
+    free(ptx);
+    free(log);
+    return rc;
+}
+
 void mj_cuda_artifact_free(mj_cuda_artifact *a) {
     if (!a) return;
     free(a->source);

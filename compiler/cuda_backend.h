@@ -52,4 +52,13 @@ void mj_cuda_artifact_free(mj_cuda_artifact *a);
  * NULL with an error in diags. */
 char *mj_cuda_source(const mj_program *p, const char *template_name, mj_diags *diags);
 
+/* (added in session 8) NVRTC compile of a whole CUDA source with no mask
+ * program spliced in (the forward kernels: runtime/cuda_kernels.c) with the
+ * options mj_cuda_compile uses: arch, the fixed flags, and a -D for each
+ * NAME=VALUE of defines (space- or comma-separated, checked; may be NULL).
+ * No disk cache (the caller keeps its own).  Returns 0 with a malloc'd cubin,
+ * or -1 with the reason (the NVRTC log included) in err. */
+int mj_cuda_compile_source(const char *name, const char *src, const char *arch, const char *defines,
+                           char **cubin, size_t *cubin_size, char *err, size_t errn);
+
 #endif

@@ -1,11 +1,13 @@
 /* cuda_kernels.c — NVRTC compile, disk cache and loading of the forward
- * kernels (cuda_kernels.h).  The compiler's cache (compiler/cuda_cache.c) is
- * internal to compiler/, so this keeps its own small entries in the same
- * directory: "fwd-<32 hex>.cubin" = magic "MJFWD\0\0\1", u64 cubin size,
- * u64 checksum of the cubin, the cubin.  The key hashes the source, the
- * options and the NVRTC version (two 64-bit FNV-1a passes with different
- * seeds); entries are written to a temporary file and renamed into place, and
- * a short or damaged entry is rebuilt. */
+ * kernels (cuda_kernels.h).  The compile is compiler/'s
+ * mj_cuda_compile_source (the mask kernels' NVRTC options).  The compiler's
+ * cache (compiler/cuda_cache.c) is internal to compiler/, so this keeps its
+ * own small entries in the same directory: "fwd-<32 hex>.cubin" = magic
+ * "MJFWD\0\0\1", u64 cubin size, u64 checksum of the cubin, the cubin.  The
+ * key hashes the source, the arch, the -D defines and the NVRTC version (two
+ * 64-bit FNV-1a passes with different seeds); entries are written to a
+ * temporary file and renamed into place, and a short or damaged entry is
+ * rebuilt. */
 #include "cuda_kernels.h"
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 
 #include <nvrtc.h>
 
+#include "cuda_backend.h"
 #include "embedded.h"
 
 static const char *const fk_names[FK_COUNT] = {
@@ -123,77 +126,32 @@ static void cache_store(const char *path, const char *cubin, size_t n) {
     free(tmp);
 }
 
-/* NVRTC compile of src; malloc'd cubin or NULL with the log in err. */
-static char *nvrtc_build(const char *src, const char *const *opts, int nopt, size_t *size, char *err,
-                         size_t errn) {
-    nvrtcProgram prog;
-    nvrtcResult r = nvrtcCreateProgram(&prog, src, "fwd_kernels.cu", 0, NULL, NULL);
-    if (r != NVRTC_SUCCESS) {
-        snprintf(err, errn, "nvrtcCreateProgram: %s", nvrtcGetErrorString(r));
-        return NULL;
-    }
-    r = nvrtcCompileProgram(prog, nopt, opts);
-    char *cubin = NULL;
-    size_t n = 0;
-    if (r != NVRTC_SUCCESS) {
-        size_t ln = 0;
-        nvrtcGetProgramLogSize(prog, &ln);
-        char *log = malloc(ln + 1);
-        if (log) {
-            log[0] = '\0';
-            if (ln) nvrtcGetProgramLog(prog, log);
-            log[ln] = '\0';
-        }
-        snprintf(err, errn, "NVRTC failed on fwd_kernels.cu: %s\n%s", nvrtcGetErrorString(r), log ? log : "");
-        free(log);
-    } else if (nvrtcGetCUBINSize(prog, &n) == NVRTC_SUCCESS && n > 0 && (cubin = malloc(n))) {
-        if (nvrtcGetCUBIN(prog, cubin) != NVRTC_SUCCESS) {
-            free(cubin);
-            cubin = NULL;
-        }
-        *size = n;
-    }
-    if (r == NVRTC_SUCCESS && !cubin) snprintf(err, errn, "NVRTC produced no cubin for fwd_kernels.cu");
-    nvrtcDestroyProgram(&prog);
-    return cubin;
-}
-
 int mj_fwd_kernels_build(const char *arch, bool no_cache, char **cubin, size_t *size, bool *cache_hit,
                          char *err, size_t errn) {
     const char *src = mj_embedded_get("fwd_kernels.cu");
     *cubin = NULL;
     *cache_hit = false;
     if (!src) { snprintf(err, errn, "fwd_kernels.cu is not embedded in this binary"); return -1; }
-    char arch_opt[64];
-    snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", arch);
     /* MJ_CUDA_GEMV_UNROLL=2|8: 16-byte weight loads per lane in flight in the
-     * skinny products (default 4; a tuning switch, read at engine open) */
-    const char *un = getenv("MJ_CUDA_GEMV_UNROLL");
-    const char *unroll = un && !strcmp(un, "8") ? "-DGV_UNROLL=8" : un && !strcmp(un, "2") ? "-DGV_UNROLL=2" : NULL;
-    /* development: more -D for the kernels, MJ_CUDA_FWD_DEFINES="A=1,B=2" (at most 4) */
-    char dbuf[4][64];
-    int nd = 0;
-    const char *fd = getenv("MJ_CUDA_FWD_DEFINES");
-    for (const char *q = fd; q && *q && nd < 4;) {
-        size_t len = strcspn(q, ", ");
-        if (len > 0 && len < sizeof dbuf[0] - 3) snprintf(dbuf[nd++], sizeof dbuf[0], "-D%.*s", (int)len, q);
-        q += len;
-        q += strspn(q, ", ");
+     * skinny products (default 4; a tuning switch, read at engine open);
+     * MJ_CUDA_FWD_DEFINES="A=1,B=2": more -D for the kernels (development) */
+    const char *un = getenv("MJ_CUDA_GEMV_UNROLL"), *fd = getenv("MJ_CUDA_FWD_DEFINES");
+    const char *unroll = un && !strcmp(un, "8") ? "GV_UNROLL=8" : un && !strcmp(un, "2") ? "GV_UNROLL=2" : "";
+    char defs[512];
+    if (snprintf(defs, sizeof defs, "%s %s", unroll, fd ? fd : "") >= (int)sizeof defs) {
+        snprintf(err, errn, "MJ_CUDA_FWD_DEFINES is too long");
+        return -1;
     }
-    const char *opts[11] = {arch_opt, "-std=c++17", "--fmad=false", "--ftz=false", "--prec-div=true",
-                            "--prec-sqrt=true"};
-    int nopt = 6;
-    if (unroll) opts[nopt++] = unroll;
-    for (int i = 0; i < nd; i++) opts[nopt++] = dbuf[i];
     int major = 0, minor = 0;
     nvrtcVersion(&major, &minor);
     char ver[32];
-    snprintf(ver, sizeof ver, "nvrtc %d.%d fwd-v1", major, minor);
+    snprintf(ver, sizeof ver, "nvrtc %d.%d fwd-v2", major, minor);
     uint64_t key[2] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
     for (int k = 0; k < 2; k++) {
         key[k] = fnv_field(key[k], ver);
         key[k] = fnv_field(key[k], src);
-        for (int i = 0; i < nopt; i++) key[k] = fnv_field(key[k], opts[i]);
+        key[k] = fnv_field(key[k], arch);
+        key[k] = fnv_field(key[k], defs);
     }
     char *path = no_cache ? NULL : cache_file(key);
     if (path && (*cubin = cache_load(path, size))) {
@@ -201,8 +159,8 @@ int mj_fwd_kernels_build(const char *arch, bool no_cache, char **cubin, size_t *
         free(path);
         return 0;
     }
-    *cubin = nvrtc_build(src, opts, nopt, size, err, errn);
-    if (*cubin && path) cache_store(path, *cubin, *size);
+    if (mj_cuda_compile_source("fwd_kernels.cu", src, arch, defs, cubin, size, err, errn) == 0 && path)
+        cache_store(path, *cubin, *size);
     free(path);
     return *cubin ? 0 : -1;
 }
