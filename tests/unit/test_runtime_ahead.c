@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "engine_impl.h"
 #include "interp.h"
+#include "support/test_chain.h"
 #include "support/test_model.h"
 #include "support/testlib.h"
 
@@ -165,19 +166,9 @@ static int chain(mj_engine *e, const mj_program *p, const mj_mask_fns *f, const 
     if (!s) { fprintf(stderr, "chain: %s\n", err); return -1; }
     float *lg = malloc((size_t)ROWS * VOCAB * sizeof *lg);
     int rc = lg ? mj_seqs_prefill(s, lg) : -1;
-    int32_t next[ROWS], ids[ROWS];
+    int32_t next[ROWS];
     for (int r = 0; r < ROWS; r++) next[r] = mj_sample(lg + (size_t)r * VOCAB, VOCAB, NULL, NULL);
-    for (int k = 0; rc == 0 && k < 8; k++) {
-        if (k >= 3) next[0] = (next[0] + 1 + k) % VOCAB;
-        if (k >= 4) next[2] = -1;
-        for (int r = 0; r < ROWS; r++) ids[r] = -5;
-        rc = mj_seqs_append_greedy(s, next, ids);
-        for (int r = 0; r < ROWS; r++) {
-            out[k][r] = ids[r];
-            lens[k][r] = mj_seqs_len(s, r);
-            if (next[r] >= 0) next[r] = ids[r];
-        }
-    }
+    if (rc == 0) rc = mj_test_greedy_chain(s, next, VOCAB, 8, &out[0][0], &lens[0][0]);
     if (rc != 0) fprintf(stderr, "chain: %s\n", mj_seqs_error(s));
     mj_seqs_free(s);
     free(lg);

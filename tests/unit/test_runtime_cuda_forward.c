@@ -28,16 +28,14 @@
 #include "cuda_kernels.h"
 #include "engine.h"
 #include "interp.h"
+#include "support/test_chain.h"
 #include "support/test_model.h"
 #include "support/testlib.h"
 
 #define STEPS 5
 
 static uint64_t rng = 0x1234567;
-static float frand(void) {   /* uniform in [-1, 1) */
-    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((rng >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
-}
+static float frand(void) { return mj_test_lcg(&rng); }   /* this test's own stream */
 
 /* Round to bf16 (nearest even), kept in f32. */
 static float bf16r(float f) {
@@ -58,27 +56,7 @@ static float *rnd(int64_t n, float scale, float offset) {
 static void model_make(mj_model *m, mj_arch arch, int32_t D, int32_t H, int32_t G) {
     memset(m, 0, sizeof *m);
     mj_model_config *c = &m->cfg;
-    c->arch = arch;
-    c->n_layers = 2;
-    c->hidden = 256;
-    c->intermediate = 512;
-    c->n_heads = H;
-    c->n_kv_heads = G;
-    c->head_dim = D;
-    c->vocab = 512;
-    c->max_pos = 4096;
-    c->rms_eps = 1e-5f;
-    c->rope_theta = 10000.0f;
-    if (arch == MJ_ARCH_LLAMA) {
-        c->rope_type = 1;
-        c->rope_factor = 8.0f;
-        c->rope_low_freq_factor = 1.0f;
-        c->rope_high_freq_factor = 4.0f;
-        c->rope_orig_max_pos = 64;
-    }
-    c->qkv_bias = arch == MJ_ARCH_QWEN2;
-    c->qk_norm = arch == MJ_ARCH_QWEN3;
-    c->bos_id = -1;
+    mj_test_model_config(c, arch, arch == MJ_ARCH_LLAMA, 256, 512, H, G, D, 512, 1e-5f);
     int64_t hid = c->hidden, QD = (int64_t)H * D, KD = (int64_t)G * D, I = c->intermediate;
     float s = 1.0f / sqrtf((float)hid) * 1.7f;
     m->embed = rnd((int64_t)c->vocab * hid, 1.0f, 0.0f);
@@ -274,18 +252,9 @@ static int greedy_chain(mj_engine *gpu, const mj_program *p, const mj_mask_fns *
     if (!s) { fprintf(stderr, "chain: %s\n", err); return -1; }
     float *lg = malloc((size_t)ROWS * V * sizeof *lg);
     int rc = lg ? mj_seqs_prefill(s, lg) : -1;
-    int32_t next[ROWS], ids[ROWS];
+    int32_t next[ROWS];
     for (int r = 0; rc == 0 && r < ROWS; r++) next[r] = argmax(lg + (size_t)r * V, V);
-    for (int k = 0; rc == 0 && k < CHAIN; k++) {
-        if (k >= 3) next[0] = (next[0] + 1 + k) % V;
-        if (k >= 4) next[2] = -1;
-        for (int r = 0; r < ROWS; r++) ids[r] = -5;
-        rc = mj_seqs_append_greedy(s, next, ids);
-        for (int r = 0; r < ROWS; r++) {
-            out[k][r] = ids[r];
-            if (next[r] >= 0) next[r] = ids[r];
-        }
-    }
+    if (rc == 0) rc = mj_test_greedy_chain(s, next, V, CHAIN, &out[0][0], NULL);
     if (rc != 0) fprintf(stderr, "chain: %s\n", mj_seqs_error(s));
     mj_seqs_free(s);
     free(lg);

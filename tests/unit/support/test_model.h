@@ -28,11 +28,16 @@ static inline void mj_test_model_release(mj_model *m) {
     free(m->lm_head);
 }
 
+/* Uniform in [-1, 1) from the LCG stream *state (advanced). */
+static inline float mj_test_lcg(uint64_t *state) {
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((*state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+
 /* Uniform in [-1, 1) from one fixed-seed stream per test program. */
 static inline float mj_test_frand(void) {
     static uint64_t state = 12345;
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((state >> 40) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+    return mj_test_lcg(&state);
 }
 
 /* n values offset + scale * mj_test_frand() (malloc'ed). */
@@ -42,22 +47,23 @@ static inline float *mj_test_rnd(int64_t n, float scale, float offset) {
     return p;
 }
 
-/* A small random model of arch (2 layers, hidden 64, 4 heads / 2 kv heads of
- * 16, intermediate 96; Llama 3 RoPE scaling with llama3; Qwen2 biases, Qwen3
- * q/k norms); free with mj_test_model_release. */
-static inline void mj_test_model_make(mj_model *m, mj_arch arch, bool llama3, int32_t vocab) {
-    memset(m, 0, sizeof *m);
-    mj_model_config *c = &m->cfg;
+/* The config of a 2-layer test model: arch, sizes, vocab and eps as given;
+ * Llama 3 RoPE scaling (factor 8, low/high frequency factors 1 / 4, original
+ * context 64) with llama3; Qwen2's q/k/v biases, Qwen3's q/k norms; max_pos
+ * 4096, RoPE theta 10000, no BOS. */
+static inline void mj_test_model_config(mj_model_config *c, mj_arch arch, bool llama3, int32_t hidden,
+                                        int32_t intermediate, int32_t n_heads, int32_t n_kv_heads,
+                                        int32_t head_dim, int32_t vocab, float rms_eps) {
     c->arch = arch;
     c->n_layers = 2;
-    c->hidden = 64;
-    c->intermediate = 96;
-    c->n_heads = 4;
-    c->n_kv_heads = 2;
-    c->head_dim = 16;
+    c->hidden = hidden;
+    c->intermediate = intermediate;
+    c->n_heads = n_heads;
+    c->n_kv_heads = n_kv_heads;
+    c->head_dim = head_dim;
     c->vocab = vocab;
     c->max_pos = 4096;
-    c->rms_eps = 1e-6f;
+    c->rms_eps = rms_eps;
     c->rope_theta = 10000.0f;
     if (llama3) {
         c->rope_type = 1;
@@ -69,6 +75,15 @@ static inline void mj_test_model_make(mj_model *m, mj_arch arch, bool llama3, in
     c->qkv_bias = arch == MJ_ARCH_QWEN2;
     c->qk_norm = arch == MJ_ARCH_QWEN3;
     c->bos_id = -1;
+}
+
+/* A small random model of arch (2 layers, hidden 64, 4 heads / 2 kv heads of
+ * 16, intermediate 96; Llama 3 RoPE scaling with llama3; Qwen2 biases, Qwen3
+ * q/k norms); free with mj_test_model_release. */
+static inline void mj_test_model_make(mj_model *m, mj_arch arch, bool llama3, int32_t vocab) {
+    memset(m, 0, sizeof *m);
+    mj_model_config *c = &m->cfg;
+    mj_test_model_config(c, arch, llama3, 64, 96, 4, 2, 16, vocab, 1e-6f);
     int64_t H = c->hidden, D = c->head_dim, QD = c->n_heads * D, KD = c->n_kv_heads * D;
     int64_t I = c->intermediate;
     m->embed = mj_test_rnd((int64_t)vocab * H, 1.0f, 0.0f);
