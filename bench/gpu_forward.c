@@ -270,25 +270,25 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"attention: K/V blocks computed but not loaded (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOAD=1", 0},
     {"attention: K/V blocks loaded, no math (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOMATH=1", 0},
 };
-static const char *const decode_vars[] = {"MJ_CUDA_KSPLIT",      "MJ_CUDA_FUSE_ROPE",     "MJ_CUDA_ATTN_PDL",
-                                          "MJ_CUDA_NORM_SMEM",   "MJ_ATTN_DECODE_STAGES", "MJ_ATTN_DECODE_CTAS",
-                                          "MJ_CUDA_PDL",         "MJ_CUDA_FUSE_NORM",     "MJ_CUDA_GRAPHS",
-                                          "MJ_CUDA_SKINNY",      "MJ_BENCH_LOGITS",       "MJ_CUDA_ROPE_KSPLIT",
-                                          "MJ_ATTN_DECODE_CLUSTER", "MJ_ATTN_COMBINE_PDL",  "MJ_RUN_AHEAD",
-                                          "MJ_CUDA_DEV_SKIP_ATTN",  "MJ_ATTN_DECODE_DEFINES",
-                                          "MJ_ATTN_DEV_SKIP_COMBINE"};
-
-/* Sets the NAME=VALUE words of env (after unsetting every decode_vars). */
-static void set_decode_env(const char *env) {
-    for (size_t i = 0; i < sizeof decode_vars / sizeof decode_vars[0]; i++) unsetenv(decode_vars[i]);
+/* Each NAME=VALUE word of env (the name ends at the first '='): set, or
+ * with unset, removed from the environment. */
+static void env_words(const char *env, bool unset) {
     char buf[256];
     snprintf(buf, sizeof buf, "%s", env);
     for (char *save = NULL, *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
         char *eq = strchr(w, '=');
         if (!eq) continue;
         *eq = '\0';
-        setenv(w, eq + 1, 1);
+        if (unset) unsetenv(w);
+        else setenv(w, eq + 1, 1);
     }
+}
+
+/* Sets the NAME=VALUE words of env after unsetting every variable that any
+ * decode_cfg row names. */
+static void set_decode_env(const char *env) {
+    for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++) env_words(decode_cfg[i].env, true);
+    env_words(env, false);
 }
 
 /* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index). */
