@@ -236,7 +236,10 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
 }
 
 /* Decode configurations: a label and the engine switches it sets (every
- * MJ_CUDA_* / MJ_ATTN_* switch named in any row is unset for the others). */
+ * MJ_CUDA_* / MJ_ATTN_* switch named in any row is unset for the others).
+ * The rows share one engine, so switches read when the engine opens
+ * (MJ_CUDA_FWD_DEFINES, MJ_CUDA_GEMV_UNROLL: the forward kernels' build)
+ * belong on the command line, not in a row. */
 static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"warm-up (default)", "", 0},
     {"default (graphs+skinny+pdl, fused rope, K-split o/down, norm rows in smem, attention pdl, greedy on the device)",

@@ -18,7 +18,12 @@
  * splits K in every one but gate|up: tests), MJ_CUDA_GEMV_PF=BITS picks the
  * skinny products that prefetch their later weight chunks into L2 after the
  * PDL wait (1 o, 2 down, 4 lm_head, 8 the others; default 1: on an H100 the
- * o product gained 0.015 ms a step, the others lost or stayed). */
+ * o product gained 0.015 ms a step, the others lost or stayed),
+ * MJ_CUDA_GEMV_PF_NEXT=BITS those with an RMSNorm that prefetch their
+ * second weight chunk before the norm prologue (1 q|k|v, 2 gate|up, 4
+ * lm_head; default 7), MJ_CUDA_GEMV_XS=BITS those without an RMSNorm
+ * whose blocks first copy their x rows into shared memory (1 o; default 1).
+ * Both measured on an H100 in bench/RESULTS.md, session 9. */
 #include "cuda_engine.h"
 
 #include <stdio.h>
@@ -303,6 +308,10 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->rope_ksplit = env_flag("MJ_CUDA_ROPE_KSPLIT", false);
     const char *pf = getenv("MJ_CUDA_GEMV_PF");
     ce->gemv_pf = pf && *pf ? atoi(pf) : 1;
+    const char *pn = getenv("MJ_CUDA_GEMV_PF_NEXT");
+    ce->gemv_pf_next = pn && *pn ? atoi(pn) : 7;
+    const char *gx = getenv("MJ_CUDA_GEMV_XS");
+    ce->gemv_xs = gx && *gx ? atoi(gx) : 1;
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
     ce->dev_skip_attn = env_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */

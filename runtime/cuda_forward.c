@@ -93,11 +93,26 @@ static int skinny_ksplit(const cuda_engine *ce, int64_t N, int64_t K) {
     return ce->ksplit == 1 && N / 8 < 5 * (int64_t)mj_cu_sm_count(ce->cu) && K >= 2048 ? 2 : 1;
 }
 
-/* Whether a skinny product prefetches its later weight chunks into L2
- * (ce->gemv_pf bits: 1 the o product, 2 down, 4 the f32 lm_head, 8 others). */
-static int gemv_pf(const cuda_engine *ce, int mode, int64_t K) {
-    int bit = mode == GV_F32 ? 4 : mode == GV_RESID ? (K == ce->I ? 2 : 1) : 8;
-    return (ce->gemv_pf & bit) != 0;
+/* The skinny products a decode step runs, for the prefetch switches. */
+enum { PK_QKV, PK_O, PK_GU, PK_DOWN, PK_LM, PK_OTHER };
+
+/* gemv_args.pf of a skinny product of kind pk: bit 1 when it prefetches its
+ * later weight chunks into L2 after the PDL wait (ce->gemv_pf bits: 1 o,
+ * 2 down, 4 lm_head, 8 the others), bit 2 when it prefetches its second
+ * chunk before its RMSNorm prologue (ce->gemv_pf_next bits: 1 q|k|v,
+ * 2 gate|up, 4 lm_head). */
+static int32_t gemv_pf(const cuda_engine *ce, int pk) {
+    int rest = pk == PK_O ? 1 : pk == PK_DOWN ? 2 : pk == PK_LM ? 4 : 8;
+    int next = pk == PK_QKV ? 1 : pk == PK_GU ? 2 : pk == PK_LM ? 4 : 0;
+    return ((ce->gemv_pf & rest) ? 1 : 0) | ((ce->gemv_pf_next & next) ? 2 : 0);
+}
+
+/* The kind of a product gemm_n runs (q|k|v, gate|up and lm_head with
+ * their norms come from their own callers or the mode). */
+static int gemm_kind(const cuda_engine *ce, int mode, int64_t K, mj_cu_ptr norm) {
+    if (mode == GV_F32) return PK_LM;
+    if (mode == GV_RESID) return K == ce->I ? PK_DOWN : PK_O;
+    return norm ? PK_QKV : PK_OTHER;
 }
 
 /* Y[M x N] = norm(X) W^T (+ bias), mode GV_*: bf16, residual (Y += bf16(.)),
@@ -106,9 +121,11 @@ static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_c
                   mj_cu_ptr W, mj_cu_ptr bias, mj_cu_ptr Y, int64_t ldy, int mode) {
     cuda_engine *ce = s->e->impl;
     if (skinny) {
+        int pk = gemm_kind(ce, mode, K, norm);
         unsigned smem = norm_smem(ce, M, K, norm);
+        if (!norm && pk == PK_O && (ce->gemv_xs & 1) && M * K * 2 <= 40 * 1024) smem = (unsigned)(M * K * 2);
         gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
-                       s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, mode, K)};
+                       s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, pk)};
         void *args[] = {&a};
         int ks = skinny_ksplit(ce, N, K), fn = skinny_fn((int)M, false) + (ks == 2 ? FK_GEMV1K2 - FK_GEMV1 : 0);
         if (launch_smem(s, fn, (unsigned)((N * ks + 7) / 8), 1, 256, smem, args) != 0)
@@ -136,7 +153,7 @@ static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
     int64_t layer = (int64_t)l * cs->cap_total * ce->G * ce->D * 2;
     unsigned smem = norm_smem(ce, T, ce->hid, w->attn_norm);
     gemv_rope_args a = {{cs->x, w->wqkv, w->bqkv, cs->qkv, w->attn_norm, ce->hid, ce->qkv_n, (int32_t)T, ce->qkv_n,
-                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, GV_BF16, ce->hid)},
+                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, PK_QKV)},
                         cs->d_pos, cs->d_slot, ce->inv_freq, cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer,
                         ce->H, ce->G, ce->D, 0};
     void *args[] = {&a};
@@ -153,7 +170,7 @@ static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr nor
     cuda_engine *ce = s->e->impl;
     unsigned smem = norm_smem(ce, M, K, norm);
     gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
-                   s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, GV_BF16, K)};
+                   s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, PK_GU)};
     void *args[] = {&a};
     if (launch_smem(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, smem, args) != 0)
         return cu_fail(s, "skinny gate/up product");

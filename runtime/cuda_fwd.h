@@ -68,6 +68,11 @@ typedef struct cuda_engine {
     int gemv_pf;            /* MJ_CUDA_GEMV_PF: skinny products whose later weight chunks are
                                prefetched into L2 after the PDL wait (bits: 1 o, 2 down, 4 lm_head,
                                8 the rest; default 1) */
+    int gemv_pf_next;       /* MJ_CUDA_GEMV_PF_NEXT: skinny products with an RMSNorm whose second
+                               weight chunk is prefetched into L2 before the norm prologue (bits:
+                               1 q|k|v, 2 gate|up, 4 lm_head; default 7) */
+    int gemv_xs;            /* MJ_CUDA_GEMV_XS: skinny products without an RMSNorm whose x rows each
+                               block first copies into shared memory (bits: 1 o; default 1) */
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
                                kernels in the skinny layers, to time what they cost inside a step */

@@ -255,7 +255,9 @@ typedef struct gemv_args {
     float eps;
     int32_t xs;               /* with norm: 1 when the launch gives M * K * 2 bytes of dynamic shared
                                  memory for the normalised rows (gemv_norm_prologue) */
-    int32_t pf;               /* 1: L2 prefetch of the later weight chunks (gemv_prefetch_rest) */
+    int32_t pf;               /* bits: 1 L2 prefetch of the later weight chunks after the PDL wait
+                                 (gemv_prefetch_rest), 2 of the second chunk before the RMSNorm
+                                 prologue (gemv_prefetch_next) */
 } gemv_args;
 
 extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] normalised x (a.xs) */
@@ -291,9 +293,56 @@ static __device__ __forceinline__ void gemv_norm_prefetch(const gemv_args &a) {
  * (once per block instead of once per warp and chunk in gemv_dot; same
  * values).  Every thread of the block must call it. */
 static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, float *rs) {
-    if (!a.norm) return;
+    if (!a.norm) {
+        if (!a.xs) return;
+        /* no RMSNorm, a.xs (MJ_CUDA_GEMV_XS): the x rows as they are, read
+         * once per block instead of once per warp and chunk in gemv_dot */
+        for (int i = threadIdx.x * 8; i < a.M * a.K; i += blockDim.x * 8) {
+            const int m = i / a.K, k = i - m * a.K;
+            *(v16 *)(gemv_xs + i) = *(const v16 *)(a.x + m * a.ldx + k);
+        }
+        __syncthreads();
+        return;
+    }
+#ifdef GV_DEV_NO_NORM   /* timing only (MJ_CUDA_FWD_DEFINES=GV_DEV_NO_NORM=1): wrong outputs */
+    if (threadIdx.x < a.M) rs[threadIdx.x] = 1.0f;
+    __syncthreads();
+    return;
+#endif
     __shared__ float part[8][8];                       /* [warp][row] */
     const int w = threadIdx.x >> 5, lane = threadIdx.x & 31;
+#ifndef GV_NORM_2PASS   /* MJ_CUDA_FWD_DEFINES=GV_NORM_2PASS=1: the general path below for every shape */
+    if (a.xs && a.M == 1 && a.K <= 2 * (int)blockDim.x * 8) {
+        /* One row of at most two 16-byte chunks a thread (batch-1 decode): x
+         * stays in registers between the sum and the normalisation, and every
+         * thread adds the warps' sums itself (same order, same value), which
+         * saves the general path's second barrier and second read of x. */
+        v16 v[2];
+        float ss = 0.0f;
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            const int k = (int)threadIdx.x * 8 + q * (int)blockDim.x * 8;
+            if (k < a.K) v[q] = *(const v16 *)(a.x + k);
+            else v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+        }
+#pragma unroll
+        for (int q = 0; q < 2; q++) ss = dot8(v[q], v[q], ss);
+        ss = warp_sum(ss);
+        if (lane == 0) part[w][0] = ss;
+        __syncthreads();
+        float t = 0.0f;
+        for (int j = 0; j < (int)(blockDim.x >> 5); j++) t += part[j][0];
+        const float r = rsqrtf(t / (float)a.K + a.eps);
+        if (threadIdx.x == 0) rs[0] = r;
+#pragma unroll
+        for (int q = 0; q < 2; q++) {
+            const int k = (int)threadIdx.x * 8 + q * (int)blockDim.x * 8;
+            if (k < a.K) *(v16 *)(gemv_xs + k) = norm8(v[q], *(const v16 *)(a.norm + k), r);
+        }
+        __syncthreads();
+        return;
+    }
+#endif
     for (int m = 0; m < a.M; m++) {
         const uint16_t *xr = a.x + m * a.ldx;
         float ss = 0.0f;
@@ -333,7 +382,7 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
 template <int R, int KS>
 static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, const int64_t *rows, int kp) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    if (!a.pf || (threadIdx.x & 31) != 0) return;
+    if (!(a.pf & 1) || (threadIdx.x & 31) != 0) return;
     constexpr int CH = 256 * GV_UNROLL;
     for (int k0 = (kp + KS) * CH; k0 < a.K; k0 += CH * KS) {
         const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
@@ -342,6 +391,28 @@ static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, co
             asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
                          : "memory");
     }
+#endif
+}
+
+/* a.pf & 2, with an RMSNorm: lane 0 asks L2 for the warp's second weight
+ * chunk (the one gemv_dot loads after the first) before the RMSNorm
+ * prologue.  The first chunk, loaded into registers before the PDL wait,
+ * has usually arrived by then, and the prologue's x loads take a long
+ * round trip (x was just written by the previous kernel): without this HBM
+ * idles for that time (H100, bench/RESULTS.md session 9: -0.037 ms a
+ * decode step; the whole rest instead of one chunk was slower, session 8). */
+template <int R, int KS>
+static __device__ __forceinline__ void gemv_prefetch_next(const gemv_args &a, const int64_t *rows, int kp) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if (!(a.pf & 2) || !a.norm || (threadIdx.x & 31) != 0) return;
+    constexpr int CH = 256 * GV_UNROLL;
+    const int k0 = (kp + KS) * CH;
+    if (k0 >= a.K) return;
+    const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
+#pragma unroll
+    for (int r = 0; r < R; r++)
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
+                     : "memory");
 #endif
 }
 
@@ -489,6 +560,7 @@ static __device__ void gemv_plain(const gemv_rope_args &r) {
     pdl_wait();
     pdl_trigger();
     gemv_prefetch_rest<1, KS>(a, rows, kp);
+    gemv_prefetch_next<1, KS>(a, rows, kp);
     gemv_norm_prologue(a, rs);
     if (KS == 1 && !ROPE && n >= a.N) return;
     float acc[MB][1];
@@ -537,6 +609,7 @@ static __device__ void gemv_glu(const gemv_args &a) {
     pdl_wait();
     pdl_trigger();
     gemv_prefetch_rest<2, 1>(a, rows, 0);
+    gemv_prefetch_next<2, 1>(a, rows, 0);
     gemv_norm_prologue(a, rs);
     if (j >= I) return;
     float acc[MB][2];
