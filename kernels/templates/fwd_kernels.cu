@@ -379,19 +379,25 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
  * warp's R rows that gemv_dot loads after its first (k_first, stride 256 *
  * GV_UNROLL * KS), right after the PDL wait, so that those loads find them
  * on chip or in flight (the host sets it for the products it helps). */
+/* One L2 bulk prefetch per row of the R rows' 2 * 256 * GV_UNROLL-byte
+ * chunk at k0 < a.K (sm_90; the caller is one lane). */
+template <int R>
+static __device__ __forceinline__ void gemv_prefetch_chunk(const gemv_args &a, const int64_t *rows, int k0) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    constexpr int CH = 256 * GV_UNROLL;
+    const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
+#pragma unroll
+    for (int r = 0; r < R; r++)
+        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
+                     : "memory");
+#endif
+}
+
 template <int R, int KS>
 static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, const int64_t *rows, int kp) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     if (!(a.pf & 1) || (threadIdx.x & 31) != 0) return;
     constexpr int CH = 256 * GV_UNROLL;
-    for (int k0 = (kp + KS) * CH; k0 < a.K; k0 += CH * KS) {
-        const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
-#pragma unroll
-        for (int r = 0; r < R; r++)
-            asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
-                         : "memory");
-    }
-#endif
+    for (int k0 = (kp + KS) * CH; k0 < a.K; k0 += CH * KS) gemv_prefetch_chunk<R>(a, rows, k0);
 }
 
 /* a.pf & 2, with an RMSNorm: lane 0 asks L2 for the warp's second weight
@@ -403,17 +409,9 @@ static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, co
  * decode step; the whole rest instead of one chunk was slower, session 8). */
 template <int R, int KS>
 static __device__ __forceinline__ void gemv_prefetch_next(const gemv_args &a, const int64_t *rows, int kp) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     if (!(a.pf & 2) || !a.norm || (threadIdx.x & 31) != 0) return;
-    constexpr int CH = 256 * GV_UNROLL;
-    const int k0 = (kp + KS) * CH;
-    if (k0 >= a.K) return;
-    const unsigned bytes = (unsigned)((a.K - k0 < CH ? a.K - k0 : CH) * 2);
-#pragma unroll
-    for (int r = 0; r < R; r++)
-        asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;\n" ::"l"(a.w + rows[r] * a.K + k0), "r"(bytes)
-                     : "memory");
-#endif
+    const int k0 = (kp + KS) * 256 * GV_UNROLL;
+    if (k0 < a.K) gemv_prefetch_chunk<R>(a, rows, k0);
 }
 
 /* This warp's R weight rows at k0 + u * 256, u < GV_UNROLL (zeros past K). */
