@@ -253,14 +253,14 @@ typedef struct gemv_args {
     int32_t M, N, K;          /* K % 8 == 0; glu: N = 2 * I, outputs I columns */
     int32_t mode;             /* GV_* */
     float eps;
-    int32_t xs;               /* with norm: 1 when the launch gives M * K * 2 bytes of dynamic shared
-                                 memory for the normalised rows (gemv_norm_prologue) */
+    int32_t xs;               /* 1 when the launch gives M * K * 2 bytes of dynamic shared memory for
+                                 the x rows, normalised with norm (gemv_norm_prologue) */
     int32_t pf;               /* bits: 1 L2 prefetch of the later weight chunks after the PDL wait
                                  (gemv_prefetch_rest), 2 of the second chunk before the RMSNorm
                                  prologue (gemv_prefetch_next) */
 } gemv_args;
 
-extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] normalised x (a.xs) */
+extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] (normalised) x (a.xs) */
 
 /* HF's RMSNorm of 8 elements: bf16(g * bf16(x * r)). */
 static __device__ __forceinline__ uint32_t norm2(uint32_t x, uint32_t g, float r) {
@@ -375,10 +375,6 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
     __syncthreads();
 }
 
-/* a.pf: lane 0 asks L2 for each 2 * 256 * GV_UNROLL-byte chunk of the
- * warp's R rows that gemv_dot loads after its first (k_first, stride 256 *
- * GV_UNROLL * KS), right after the PDL wait, so that those loads find them
- * on chip or in flight (the host sets it for the products it helps). */
 /* One L2 bulk prefetch per row of the R rows' 2 * 256 * GV_UNROLL-byte
  * chunk at k0 < a.K (sm_90; the caller is one lane). */
 template <int R>
@@ -393,6 +389,10 @@ static __device__ __forceinline__ void gemv_prefetch_chunk(const gemv_args &a, c
 #endif
 }
 
+/* a.pf & 1: lane 0 asks L2 for each 2 * 256 * GV_UNROLL-byte chunk of the
+ * warp's R rows that gemv_dot loads after its first (k_first, stride 256 *
+ * GV_UNROLL * KS), right after the PDL wait, so that those loads find them
+ * on chip or in flight (the host sets it for the products it helps). */
 template <int R, int KS>
 static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, const int64_t *rows, int kp) {
     if (!(a.pf & 1) || (threadIdx.x & 31) != 0) return;
@@ -405,7 +405,7 @@ static __device__ __forceinline__ void gemv_prefetch_rest(const gemv_args &a, co
  * prologue.  The first chunk, loaded into registers before the PDL wait,
  * has usually arrived by then, and the prologue's x loads take a long
  * round trip (x was just written by the previous kernel): without this HBM
- * idles for that time (H100, bench/RESULTS.md session 9: -0.037 ms a
+ * idles for that time (H100, bench/RESULTS.md session 9: -0.04 ms a
  * decode step; the whole rest instead of one chunk was slower, session 8). */
 template <int R, int KS>
 static __device__ __forceinline__ void gemv_prefetch_next(const gemv_args &a, const int64_t *rows, int kp) {
