@@ -294,8 +294,19 @@ static void set_decode_env(const char *env) {
     env_words(env, false);
 }
 
-/* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index). */
+/* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index).  A
+ * row that names a switch read only when the engine opens is refused: it
+ * would measure the default kernels under its label. */
 static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
+    static const char *const engine_open[] = {"MJ_CUDA_FWD_DEFINES=", "MJ_CUDA_GEMV_UNROLL="};
+    for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++)
+        for (size_t j = 0; j < sizeof engine_open / sizeof engine_open[0]; j++)
+            if (strstr(decode_cfg[i].env, engine_open[j])) {
+                fprintf(stderr, "gpu_forward: decode row %zu sets %.*s, which the engine reads when it opens: "
+                                "set it on the command line instead\n",
+                        i, (int)strlen(engine_open[j]) - 1, engine_open[j]);
+                return 1;
+            }
     const char *pick = getenv("MJ_BENCH_DECODE");
     int rc = 0;
     for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++) {
