@@ -338,12 +338,17 @@ static void ahead_undo_row(mj_seqs *s, int r) {
     s->ahead[r] = false;
 }
 
-int mj_seqs_settle(mj_seqs *s) {
-    if (!s || !s->n_ahead) return 0;
-    int rc = s->e->ops->seqs_finish_greedy(s, s->picks);   /* drain: its picks are not wanted */
+/* Every row holding a placeholder back to the caller's tokens. */
+static void ahead_undo_all(mj_seqs *s) {
     for (int r = 0; r < s->n_rows; r++)
         if (s->ahead[r]) ahead_undo_row(s, r);
     s->n_ahead = 0;
+}
+
+int mj_seqs_settle(mj_seqs *s) {
+    if (!s || !s->n_ahead) return 0;
+    int rc = s->e->ops->seqs_finish_greedy(s, s->picks);   /* drain: its picks are not wanted */
+    ahead_undo_all(s);
     return rc;
 }
 
@@ -367,11 +372,7 @@ static int ahead_launch(mj_seqs *s) {
     }
     s->n_ahead = n;
     int st = s->e->ops->seqs_launch_greedy(s);
-    if (st != 0) {
-        for (int r = 0; r < s->n_rows; r++)
-            if (s->ahead[r]) ahead_undo_row(s, r);
-        s->n_ahead = 0;
-    }
+    if (st != 0) ahead_undo_all(s);
     return st;
 }
 
