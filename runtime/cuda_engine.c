@@ -54,6 +54,12 @@ static bool env_flag(const char *name, bool def) {
     return strcmp(v, "0") != 0;
 }
 
+/* getenv as an integer: unset or empty gives def, else atoi. */
+static int env_int(const char *name, int def) {
+    const char *v = getenv(name);
+    return v && *v ? atoi(v) : def;
+}
+
 static int attn_mode_env(void) {
     const char *v = getenv("MJ_CUDA_ATTN");
     if (v && !strcmp(v, "naive")) return CUDA_ATTN_NAIVE;
@@ -303,15 +309,11 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->attn_pdl = env_flag("MJ_CUDA_ATTN_PDL", true);
     ce->graphs = env_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
     ce->attn_mode = attn_mode_env();
-    const char *ks = getenv("MJ_CUDA_KSPLIT");
-    ce->ksplit = ks && *ks ? atoi(ks) : 1;
+    ce->ksplit = env_int("MJ_CUDA_KSPLIT", 1);
     ce->rope_ksplit = env_flag("MJ_CUDA_ROPE_KSPLIT", false);
-    const char *pf = getenv("MJ_CUDA_GEMV_PF");
-    ce->gemv_pf = pf && *pf ? atoi(pf) : 1;
-    const char *pn = getenv("MJ_CUDA_GEMV_PF_NEXT");
-    ce->gemv_pf_next = pn && *pn ? atoi(pn) : 7;
-    const char *gx = getenv("MJ_CUDA_GEMV_XS");
-    ce->gemv_xs = gx && *gx ? atoi(gx) : 1;
+    ce->gemv_pf = env_int("MJ_CUDA_GEMV_PF", 1);
+    ce->gemv_pf_next = env_int("MJ_CUDA_GEMV_PF_NEXT", 7);
+    ce->gemv_xs = env_int("MJ_CUDA_GEMV_XS", 1);
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
     ce->dev_skip_attn = env_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
