@@ -76,7 +76,7 @@ static int bench_shape(mj_cu *cu, mj_attn *a, const mj_program *p, const char *m
         ql[r] = nq;
         kl[r] = s.N;
     }
-    mj_attn_batch b = {s.B, s.H, s.HKV, ql, kl, NULL, q, k, v, o, 0, 0, envs};
+    mj_attn_batch b = {s.B, s.H, s.HKV, ql, kl, NULL, q, k, v, o, 0, 0, envs, NULL};
     double t0 = now_ms();
     int rc = mj_attn_plan(a, &b, dec);
     if (rc == 0) rc = mj_cu_sync(cu);

@@ -1,8 +1,9 @@
 /* cuda_attn.c — host side of the block-sparse attention kernels (cuda_attn.h):
  * compiles the templates for one mask program through the CUDA back end,
  * loads the cubins with the driver API, lays out one device workspace per
- * call (row tables, environments, summaries, block lists, split partials)
- * and launches summary, block-map, attention and combine kernels. */
+ * call (cuda_attn_ws.c: row tables, environments, summaries, block lists,
+ * split partials) and launches summary, block-map, attention and combine
+ * kernels. */
 #include "cuda_attn.h"
 
 #include <math.h>
@@ -11,58 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/templates/attn_params.h"
-
-enum { K_PREFILL, K_DECODE, K_COUNT };
-
-struct mj_attn {
-    mj_cu *cu;
-    const mj_program *p;
-    int head_dim;
-    int qtile;                 /* query rows of one prefill tile: 64 or 128 */
-    _Alignas(64) unsigned char tmap[2][128];   /* attn_prefill_ws: CUtensorMaps of K and V */
-    bool tma_req;              /* attn_prefill_ws built with MJ_WS_TMA (takes the maps; MJ_ATTN_TMA=0: not) */
-    int tma;                   /* 1: tmap valid, the producer loads whole blocks by TMA */
-    int64_t kv_rows;           /* tokens of the K/V buffers the plan may touch */
-    bool warp_spec;            /* prefill by attn_prefill_ws (sm_90a, warp-specialised, 128-row tiles) */
-    /* the persistent attn_prefill_ws (MJ_WS_PERSIST=1), a second module loaded on first use */
-    int persist_mode;          /* MJ_ATTN_PERSIST: 1 on, 0 off, -1 auto (persist_choose) */
-    int persist_ctas;          /* MJ_ATTN_PERSIST_CTAS: most CTAs of its grid (0: one per SM) */
-    bool persist;              /* the last plan runs it, on persist_grid CTAs */
-    unsigned persist_grid;
-    uint64_t tile_base;        /* the persistent kernel's work counter at the next launch (0 at a plan) */
-    void *mod_persist, *fn_persist;
-    int smem_persist;
-    mj_cuda_opts cache_opts;   /* mj_attn_init's cache options (cache_dir copied) for its compile */
-    char *cache_dir;
-    void *mod[K_COUNT];
-    void *fn_prefill, *fn_decode, *fn_combine, *fn_summary[K_COUNT], *fn_block_map, *fn_positions, *fn_partial;
-    int smem[K_COUNT];
-    double compile_ms[K_COUNT];
-    bool cache_hit[K_COUNT];
-    mj_cu_ptr ws;              /* workspace */
-    size_t ws_cap;
-    /* the plans' host images: two pinned buffers taken in turn, each with an
-     * event recorded after its upload, so that a plan never waits for the
-     * kernels before it (stream-ordered) nor overwrites an image in flight */
-    void *stage[2];
-    size_t stage_cap[2];
-    mj_cu_event stage_ev[2];
-    int stage_i;
-    mj_attn_params prm;        /* the last plan */
-    bool planned, decode;
-    bool pdl;                  /* decode kernels as programmatic dependent launches (mj_attn_set_pdl) */
-    int cluster;               /* > 1: decode splits launched as one cluster, merged in it (no combine kernel) */
-    /* decode switches, read from the environment once by mj_attn_init */
-    int64_t decode_ctas;       /* CTAs per SM the split count aims at (MJ_ATTN_DECODE_CTAS) */
-    int cluster_max;           /* most splits merged in a cluster, 0: never (MJ_ATTN_DECODE_CLUSTER) */
-    bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */
-    bool dev_skip_combine;     /* MJ_ATTN_DEV_SKIP_COMBINE=1: no combine kernel (timing only: wrong outputs) */
-    bool big_clusters;         /* fn_decode may take clusters of more than 8 CTAs */
-    int max_q, total_q;
-    int64_t total_pairs;       /* (query tile, key block, head group) triples of the plan */
-    char err[768];
-};
+#include "cuda_attn_impl.h"
 
 static int fail(mj_attn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(mj_attn *a, const char *fmt, ...) {
@@ -72,9 +22,8 @@ static int fail(mj_attn *a, const char *fmt, ...) {
     va_end(ap);
     return -1;
 }
-static int cu_fail(mj_attn *a, const char *what) {
-    return fail(a, "%s: %s", what, mj_cu_error(a->cu));
-}
+int attn_cu_fail(mj_attn *a, const char *what) { return fail(a, "%s: %s", what, mj_cu_error(a->cu)); }
+static int cu_fail(mj_attn *a, const char *what) { return attn_cu_fail(a, what); }
 
 const char *mj_attn_error(const mj_attn *a) { return a->err; }
 
@@ -96,8 +45,9 @@ double mj_attn_compile_ms(const mj_attn *a, int k, bool *cache_hit) {
  * in its grid, so that each walks many tiles),
  * MJ_ATTN_DEFINES="A=1,B=2" (development: extra -D options for the prefill
  * template, e.g. attn_prefill_ws's MJ_WS_KEYS, MJ_WS_NS, MJ_WS_PWAIT, MJ_WS_QSMEM);
- * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS, MJ_ATTN_DECODE_CLUSTER,
- * MJ_ATTN_COMBINE_PDL (below). */
+ * decode: MJ_ATTN_DECODE_STAGES, MJ_ATTN_DECODE_CTAS, MJ_ATTN_DECODE_SPLITS, MJ_ATTN_DECODE_CLUSTER,
+ * MJ_ATTN_COMBINE_PDL (below); MJ_ATTN_PLAN_FULL=1 uploads a decode plan's
+ * whole staging image and rebuilds its summaries every time (cuda_attn_ws.c). */
 static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
@@ -135,6 +85,15 @@ static int env_decode_stages(void) {
 static int64_t decode_ctas_per_sm(void) {
     const char *v = getenv("MJ_ATTN_DECODE_CTAS");
     return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
+}
+
+/* A fixed decode split count (MJ_ATTN_DECODE_SPLITS=1..65535; development:
+ * unset or 0 follows MJ_ATTN_DECODE_CTAS), clamped to the plan's key
+ * blocks. */
+static int64_t decode_splits_env(void) {
+    const char *v = getenv("MJ_ATTN_DECODE_SPLITS");
+    int n = v && *v ? atoi(v) : 0;
+    return n >= 1 && n <= 65535 ? n : 0;
 }
 
 /* Decode splits merged without the combine kernel: when a decode plan has
@@ -280,6 +239,8 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->cache_opts.cache_dir = a->cache_dir;
     a->decode_ctas = decode_ctas_per_sm();
     a->cluster_max = decode_cluster_max();
+    a->decode_splits = decode_splits_env();
+    a->plan_full = env_flag("MJ_ATTN_PLAN_FULL", false);
     a->combine_pdl = env_flag("MJ_ATTN_COMBINE_PDL", true);
     a->dev_skip_combine = env_flag("MJ_ATTN_DEV_SKIP_COMBINE", false);
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
@@ -312,6 +273,7 @@ void mj_attn_free(mj_attn *a) {
         mj_cu_event_free(a->cu, a->stage_ev[i]);
         mj_cu_host_free(a->cu, a->stage[i]);
     }
+    free(a->img);
     mj_cu_free(a->cu, a->ws);
     for (int k = 0; k < K_COUNT; k++) mj_cu_module_unload(a->cu, a->mod[k]);
     mj_cu_module_unload(a->cu, a->mod_persist);
@@ -319,15 +281,7 @@ void mj_attn_free(mj_attn *a) {
     free(a);
 }
 
-/* ---- workspace layout ----------------------------------------------------------------- */
-
-typedef struct layout {
-    size_t q_start, k_start, k_len, envs, sums, pmask_count, env_data, sum_data, blk_list, blk_count, blk_aux;
-    size_t pmask, pmask_work;
-    size_t o_part, lse_part, total, staged;   /* [0, staged) is uploaded from the host */
-} layout;
-
-static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+/* ---- plans ------------------------------------------------------------------------------ */
 
 /* The kernels copy Q, K, V and write O in 16-byte pieces. */
 static int check_aligned(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu_ptr o) {
@@ -356,101 +310,6 @@ static int check_batch(mj_attn *a, const mj_attn_batch *b, int *max_q, int *max_
         *max_k = nk > *max_k ? nk : *max_k;
         *total_q += nq;
     }
-    return 0;
-}
-
-static int64_t env_values(const mj_program *p, const mj_env *e) {
-    return (int64_t)p->n_tokens * (e->tokens_len > 0 ? e->tokens_len : 0) + p->n_param_slots +
-           (int64_t)p->n_heads * (e->n_heads > 0 ? e->n_heads : 0);
-}
-
-static int64_t sum_blocks(const mj_env *e) {
-    return e->tokens_len > 0 ? (e->tokens_len + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK : 0;
-}
-
-static void make_layout(mj_attn *a, const mj_attn_batch *b, layout *L, int64_t total_q) {
-    const mj_program *p = a->p;
-    int64_t vals = 0, sblocks = 0;
-    for (int r = 0; r < b->n_rows; r++) {
-        vals += env_values(p, &b->envs[r]);
-        sblocks += sum_blocks(&b->envs[r]);
-    }
-    size_t off = 0;
-    L->q_start = off; off = align256(off + sizeof(int32_t) * (size_t)(b->n_rows + 1));
-    L->k_start = off; off = align256(off + sizeof(int64_t) * (size_t)b->n_rows);
-    L->k_len = off; off = align256(off + sizeof(int32_t) * (size_t)b->n_rows);
-    L->envs = off; off = align256(off + sizeof(mj_env) * (size_t)b->n_rows);
-    L->sums = off; off = align256(off + sizeof(mj_summary) * (size_t)b->n_rows);
-    L->pmask_count = off; off = align256(off + 16);   /* int32 pmask count; uint64 tile counter at + 8 */
-    L->env_data = off; off = align256(off + sizeof(mj_value) * (size_t)vals);
-    L->staged = off;
-    L->sum_data = off; off = align256(off + 2 * sizeof(mj_value) * (size_t)(sblocks * p->n_tokens));
-    size_t lists = a->decode ? 0 : (size_t)b->n_rows * a->prm.n_hgroups * a->prm.max_qtiles;
-    L->blk_list = off; off = align256(off + sizeof(int32_t) * lists * (size_t)a->prm.max_kblocks);
-    L->blk_count = off; off = align256(off + sizeof(int32_t) * lists);
-    L->blk_aux = off; off = align256(off + sizeof(int32_t) * lists * (size_t)a->prm.max_kblocks);
-    L->pmask = off; off = align256(off + (size_t)a->prm.pmask_cap * (size_t)a->qtile * 8);
-    L->pmask_work = off; off = align256(off + (size_t)a->prm.pmask_cap * 8);
-    size_t parts = a->decode && a->prm.n_splits > 1
-                       ? (size_t)total_q * b->n_heads * (size_t)a->prm.n_splits : 0;
-    L->o_part = off; off = align256(off + sizeof(float) * parts * (size_t)a->head_dim);
-    L->lse_part = off; off = align256(off + sizeof(float) * parts);
-    L->total = off;
-}
-
-/* Host image of [0, L->staged): row tables, device envs and summaries, env data. */
-static void fill_staging(mj_attn *a, const mj_attn_batch *b, const layout *L, uint8_t *h) {
-    const mj_program *p = a->p;
-    mj_cu_ptr ws = a->ws;
-    int32_t *q_start = (int32_t *)(h + L->q_start), *k_len = (int32_t *)(h + L->k_len);
-    int64_t *k_start = (int64_t *)(h + L->k_start);
-    mj_env *envs = (mj_env *)(h + L->envs);
-    mj_summary *sums = (mj_summary *)(h + L->sums);
-    mj_value *vals = (mj_value *)(h + L->env_data);
-    size_t vi = 0, si = 0;
-    int64_t packed = 0;
-    q_start[0] = 0;
-    for (int r = 0; r < b->n_rows; r++) {
-        const mj_env *e = &b->envs[r];
-        q_start[r + 1] = q_start[r] + b->q_len[r];
-        k_len[r] = b->k_len[r];
-        k_start[r] = b->k_start ? b->k_start[r] : packed;
-        packed += b->k_len[r];
-        mj_env de = *e;
-        int64_t tl = e->tokens_len > 0 ? e->tokens_len : 0;
-        de.tokens_len = tl;
-        de.tokens_stride = tl;
-        de.tokens = (const mj_value *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
-        for (int32_t t = 0; t < p->n_tokens; t++, vi += (size_t)tl)
-            if (tl) memcpy(vals + vi, e->tokens + (int64_t)t * e->tokens_stride, (size_t)tl * sizeof(mj_value));
-        de.params = (const mj_value *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
-        if (p->n_param_slots) memcpy(vals + vi, e->params, (size_t)p->n_param_slots * sizeof(mj_value));
-        vi += (size_t)p->n_param_slots;
-        int64_t nh = e->n_heads > 0 ? e->n_heads : 0;
-        de.heads = (const float *)(uintptr_t)(ws + L->env_data + vi * sizeof(mj_value));
-        if (p->n_heads && nh) memcpy(vals + vi, e->heads, (size_t)(p->n_heads * nh) * sizeof(float));
-        vi += (size_t)(p->n_heads * nh);
-        envs[r] = de;
-        int64_t nb = sum_blocks(e);
-        mj_summary s = {MJ_ATTN_BLOCK, 0, nb, NULL, NULL};
-        if (p->n_tokens && nb) {
-            s.tok_min = (const mj_value *)(uintptr_t)(ws + L->sum_data + si * sizeof(mj_value));
-            s.tok_max = s.tok_min + nb * p->n_tokens;
-            si += 2 * (size_t)(nb * p->n_tokens);
-        }
-        sums[r] = s;
-    }
-}
-
-static int ensure_workspace(mj_attn *a, size_t bytes) {
-    if (bytes <= a->ws_cap) return 0;
-    if (a->ws && mj_cu_sync(a->cu) != 0) return cu_fail(a, "workspace");   /* no kernel still reads it */
-    mj_cu_free(a->cu, a->ws);
-    a->ws = 0;
-    a->ws_cap = 0;
-    size_t cap = bytes + bytes / 2;
-    if (mj_cu_alloc(a->cu, &a->ws, cap) != 0) return cu_fail(a, "workspace");
-    a->ws_cap = cap;
     return 0;
 }
 
@@ -507,10 +366,16 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     P->heads_per_chunk = hpc < 1 ? 1 : hpc > G ? G : hpc;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
     int64_t ctas = (int64_t)b->n_rows * b->n_kv_heads * chunks;
+    /* the splits are chosen for the rows' capacities (b->k_cap) where given,
+     * so that a growing row keeps its launch shape; a split's share of the
+     * key blocks is counted from the row's current length by the kernel */
+    int64_t kb = P->max_kblocks;
+    for (int r = 0; b->k_cap && r < b->n_rows; r++)
+        if ((b->k_cap[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK > kb) kb = (b->k_cap[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK;
     /* about one wave of resident CTAs: splits beyond a wave only add a tail */
-    int64_t want = a->decode_ctas * mj_cu_sm_count(a->cu) / ctas;
-    int64_t min_splits = (P->max_kblocks + 255) / 256;    /* MAXB in attn_decode.cu.in */
-    if (want > P->max_kblocks) want = P->max_kblocks;
+    int64_t want = a->decode_splits ? a->decode_splits : a->decode_ctas * mj_cu_sm_count(a->cu) / ctas;
+    int64_t min_splits = (kb + 255) / 256;    /* MAXB in attn_decode.cu.in */
+    if (want > kb) want = kb;
     if (want < min_splits) want = min_splits;
     if (want > 65535) want = 65535;
     P->n_splits = (int32_t)(want < 1 ? 1 : want);
@@ -580,32 +445,6 @@ static int persist_choose(mj_attn *a, const mj_attn_batch *b) {
     return 0;
 }
 
-/* The plan's host image [0, L->staged) into the workspace, as a copy on the
- * current stream from the next pinned staging buffer (after that buffer's
- * previous copy has completed). */
-static int upload_staging(mj_attn *a, const mj_attn_batch *b, const layout *L) {
-    const int i = a->stage_i;
-    a->stage_i ^= 1;
-    if (!a->stage_ev[i] && mj_cu_event_init(a->cu, &a->stage_ev[i]) != 0) return cu_fail(a, "staging event");
-    if (mj_cu_event_sync(a->cu, a->stage_ev[i]) != 0) return cu_fail(a, "staging");
-    size_t need = L->staged ? L->staged : 1;
-    if (need > a->stage_cap[i]) {
-        mj_cu_host_free(a->cu, a->stage[i]);
-        a->stage[i] = NULL;
-        a->stage_cap[i] = 0;
-        size_t cap = need + need / 2;
-        if (mj_cu_host_alloc(a->cu, &a->stage[i], cap) != 0) return cu_fail(a, "staging buffer");
-        a->stage_cap[i] = cap;
-    }
-    memset(a->stage[i], 0, need);
-    fill_staging(a, b, L, a->stage[i]);
-    mj_cu_stream st = mj_cu_get_stream(a->cu);
-    if (mj_cu_upload_async(a->cu, a->ws, a->stage[i], L->staged, st) != 0 ||
-        mj_cu_event_record(a->cu, a->stage_ev[i], st) != 0)
-        return cu_fail(a, "upload");
-    return 0;
-}
-
 int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     int max_q = 0, max_k = 1;
     int64_t total_q = 0;
@@ -615,9 +454,10 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     if (check_batch(a, b, &max_q, &max_k, &total_q) != 0 || plan_shape(a, b, max_q, max_k) != 0)
         return -1;
     layout L;
-    make_layout(a, b, &L, total_q);
-    if (ensure_workspace(a, L.total) != 0) return -1;
-    if (upload_staging(a, b, &L) != 0) return -1;
+    attn_layout_make(a, b, &L, total_q);
+    if (attn_workspace_ensure(a, L.total) != 0) return -1;
+    bool env_changed = true;
+    if (attn_staging_upload(a, b, &L, &env_changed) != 0) return -1;
     mj_attn_params *P = &a->prm;
     P->q = b->q; P->k = b->k; P->v = b->v; P->o = b->o;
     P->q_start = a->ws + L.q_start;
@@ -645,14 +485,14 @@ int mj_attn_plan(mj_attn *a, const mj_attn_batch *b, bool decode) {
     P->lse_part = a->ws + L.lse_part;
     int max_sblocks = 0;
     for (int r = 0; r < b->n_rows; r++)
-        if (sum_blocks(&b->envs[r]) > max_sblocks) max_sblocks = (int)sum_blocks(&b->envs[r]);
+        if (attn_sum_blocks(&b->envs[r]) > max_sblocks) max_sblocks = (int)attn_sum_blocks(&b->envs[r]);
     a->max_q = max_q;
     a->total_q = (int)total_q;
     a->total_pairs = 0;
     for (int r = 0; r < b->n_rows; r++)
         a->total_pairs += (int64_t)((b->q_len[r] + a->qtile - 1) / a->qtile) *
                           ((b->k_len[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK) * a->prm.n_hgroups;
-    if (launch_mask_work(a, max_sblocks) != 0) return -1;
+    if ((!decode || env_changed) && launch_mask_work(a, max_sblocks) != 0) return -1;
     a->persist = false;
     if (!decode && persist_choose(a, b) != 0) return -1;
     a->planned = true;
@@ -710,6 +550,27 @@ int mj_attn_run(mj_attn *a) {
                              (unsigned)a->head_dim, 0, args)) != 0)
         return cu_fail(a, "decode combine kernel");
     return 0;
+}
+
+/* FNV-1a over n bytes, continuing from h. */
+static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n) {
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+uint64_t mj_attn_launch_key(const mj_attn *a) {
+    if (!a->planned || !a->decode) return 0;
+    /* the decode kernels do not read max_kblocks (they count their blocks from
+     * k_len); everything else of the params block goes into the launches */
+    mj_attn_params P = a->prm;
+    P.max_kblocks = 0;
+    struct {
+        int32_t cluster, total_q, smem, pdl, combine_pdl, skip_combine;
+    } shape = {a->cluster, a->total_q, a->smem[K_DECODE], a->pdl, a->combine_pdl, a->dev_skip_combine};
+    uint64_t h = fnv_bytes(0xcbf29ce484222325ull, &P, sizeof P);
+    h = fnv_bytes(h, &shape, sizeof shape);
+    return h | 1;   /* never 0 */
 }
 
 void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }

@@ -43,6 +43,9 @@ typedef struct mj_attn_batch {
     int64_t q_tok_stride;      /* 0: n_heads * head_dim */
     int64_t kv_tok_stride;     /* 0: n_kv_heads * head_dim */
     const mj_env *envs;        /* [n_rows], host pointers inside */
+    const int32_t *k_cap;      /* [n_rows] or NULL: keys each row may grow to; a decode plan picks its
+                                  split count for them, so that the launch (mj_attn_launch_key) stays
+                                  the same while the rows grow */
 } mj_attn_batch;
 
 /* Compile (or load from the disk cache) and load both kernels of p for
@@ -75,6 +78,14 @@ int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu
  * summary kernel) completed before that previous kernel started, as in the
  * CUDA forward pass, which launches all its kernels this way. */
 void mj_attn_set_pdl(mj_attn *a, bool on);
+/* A fingerprint of everything the last decode plan's launches capture (grid
+ * and cluster shape, shared memory, launch attributes and the parameter
+ * block, except max_kblocks, which the decode kernels do not read; 0 for a
+ * prefill plan or no plan).  Two decode plans with the same key launch the
+ * same kernels with the same arguments; what differs between them (lengths,
+ * environments, summaries) lives in the workspace that each plan re-uploads,
+ * so a CUDA graph captured under one replays the other correctly. */
+uint64_t mj_attn_launch_key(const mj_attn *a);
 /* plan + run. */
 int mj_attn_prefill(mj_attn *a, const mj_attn_batch *b);
 int mj_attn_decode(mj_attn *a, const mj_attn_batch *b);

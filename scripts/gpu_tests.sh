@@ -3,7 +3,7 @@
 # full CMake dependency set, for a lent GPU machine that has CUDA and a C
 # compiler but no flex/bison/LLVM: support/, grammar/ (with the parser that
 # flex/bison generated on the build machine, from GEN), compiler/ minus the
-# LLVM JIT, runtime/cuda_driver.c and runtime/cuda_attn.c.  The embedded
+# LLVM JIT, runtime/cuda_driver.c, runtime/cuda_attn.c and cuda_attn_ws.c.  The embedded
 # templates are regenerated here with cmake -P (cmake/embed.cmake).
 # usage: scripts/gpu_tests.sh GEN_DIR OUT_DIR   (GEN_DIR: a build's generated/)
 # Produces OUT_DIR/test_runtime_cuda_attn, test_runtime_cuda_grid, attn_bench.
@@ -21,7 +21,7 @@ flags="-O2 -g -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -
        -Itests/unit -I$OUT/gen -I$CUDA/include"
 flags=$(echo $flags)
 srcs="$(ls support/*.c grammar/*.c) $OUT/gen/mask.lex.c $OUT/gen/mask.tab.c $OUT/gen/embedded.c
-      $(ls compiler/*.c | grep -v '/jit') runtime/cuda_driver.c runtime/cuda_attn.c tests/unit/support/testlib.c"
+      $(ls compiler/*.c | grep -v '/jit') runtime/cuda_driver.c runtime/cuda_attn.c runtime/cuda_attn_ws.c tests/unit/support/testlib.c"
 echo "$srcs" | tr ' ' '\n' | grep . | xargs -P "$(nproc)" -I{} sh -c \
   "$CC $flags -c {} -o $OUT/obj/\$(echo {} | tr '/' '_').o"
 ar rcs "$OUT/libmj_gpu.a" "$OUT"/obj/*.o

@@ -6,7 +6,9 @@
  * head dims 64 and 128, long rows (16 384) with sampled queries.  Checks:
  * max |out - ref| / max |ref| <= 1e-2, no NaN, every output written, rows
  * with no visible key exactly zero, positions equal to the interpreter's, the
- * same plan on copies of the tensors (mj_attn_set_tensors) bit-identical.
+ * same plan on copies of the tensors (mj_attn_set_tensors) bit-identical, a
+ * decode plan right after others of its shape (uploads only what changed),
+ * decode splits chosen for rows that may grow (k_cap: empty splits).
  * Skips with a message where no GPU or driver is present.  MJ_ATTN_ONLY=NAME
  * runs one example; MJ_ATTN_NO_LONG=1 skips the long rows (for
  * compute-sanitizer runs).  On sm_90a (unless MJ_ATTN_PERSIST is set) the
@@ -122,6 +124,42 @@ static void pick_checks(case_data *cd) {
     }
 }
 
+/* A decode plan uploads only the bytes of its staging image that differ from
+ * the previous decode plan's and rebuilds the annotation summaries only when
+ * the annotations differ (cuda_attn.c, staging_delta).  Before the checked
+ * plan of batch b, two plans of the same shape with one key fewer per row:
+ * the first with every annotation track reversed, the second with b's own
+ * annotations.  The checked plan then differs from the device's image in
+ * its lengths alone, and its summaries are the ones the second plan rebuilt
+ * (a stale check that missed the change back would leave the reversed ones). */
+static void decode_decoys(mj_attn *a, const mj_program *p, mj_attn_batch b, const char *what) {
+    mj_env *de = calloc((size_t)b.n_rows, sizeof *de);
+    int32_t *kl = calloc((size_t)b.n_rows, sizeof *kl);
+    mj_value **rev = calloc((size_t)b.n_rows, sizeof *rev);
+    for (int r = 0; r < b.n_rows; r++) {
+        kl[r] = b.k_len[r] - 1 >= b.q_len[r] ? b.k_len[r] - 1 : b.k_len[r];
+        de[r] = b.envs[r];
+        int64_t tl = b.envs[r].tokens_len;
+        if (p->n_tokens <= 0 || tl <= 0) continue;
+        rev[r] = malloc((size_t)(p->n_tokens * tl) * sizeof(mj_value));
+        for (int t = 0; t < p->n_tokens; t++)
+            for (int64_t i = 0; i < tl; i++)
+                rev[r][t * tl + i] = b.envs[r].tokens[t * b.envs[r].tokens_stride + tl - 1 - i];
+        de[r].tokens = rev[r];
+        de[r].tokens_stride = tl;
+    }
+    const mj_env *own = b.envs;
+    b.k_len = kl;
+    b.envs = de;
+    CHECKF(mj_attn_decode(a, &b) == 0, "%s: reversed-annotation plan: %s", what, mj_attn_error(a));
+    b.envs = own;
+    CHECKF(mj_attn_decode(a, &b) == 0, "%s: one-key-fewer plan: %s", what, mj_attn_error(a));
+    for (int r = 0; r < b.n_rows; r++) free(rev[r]);
+    free(rev);
+    free(kl);
+    free(de);
+}
+
 static void run_case(const mj_program *p, const char *pname, mj_attn *a, const attn_case *c) {
     case_data cd = {.p = p, .c = c};
     int D = c->D;
@@ -157,7 +195,16 @@ static void run_case(const mj_program *p, const char *pname, mj_attn *a, const a
     mj_cu_memset8(cu, dout, 0xff, (size_t)nqe * 2);   /* poison: NaN where unwritten */
     int32_t *kl = malloc(sizeof(int32_t) * (size_t)c->n_rows);
     memcpy(kl, c->k_len, sizeof(int32_t) * (size_t)c->n_rows);
-    mj_attn_batch b = {c->n_rows, c->H, c->Hkv, c->q_len, kl, cd.k_start, dq, dk, dv, dout, 0, 0, envs};
+    /* rows of the cases with gaps in the cache may grow by 3 blocks (k_cap): their
+     * split count is chosen for that, the splits past the rows' keys are empty */
+    int32_t *kc = malloc(sizeof(int32_t) * (size_t)c->n_rows);
+    for (int r = 0; r < c->n_rows; r++) kc[r] = c->k_len[r] + 3 * 64;
+    mj_attn_batch b = {c->n_rows, c->H, c->Hkv, c->q_len, kl, cd.k_start, dq, dk, dv, dout, 0, 0, envs,
+                       c->gaps ? kc : NULL};
+    if (c->decode) {
+        decode_decoys(a, p, b, c->name);
+        CHECK(mj_cu_sync(cu) == 0 && mj_cu_memset8(cu, dout, 0xff, (size_t)nqe * 2) == 0);   /* poison again */
+    }
     int rc = c->decode ? mj_attn_decode(a, &b) : mj_attn_prefill(a, &b);
     CHECKF(rc == 0, "%s %s: %s", pname, c->name, mj_attn_error(a));
     const bool persistent = rc == 0 && mj_attn_persistent(a);
@@ -213,7 +260,7 @@ static void run_case(const mj_program *p, const char *pname, mj_attn *a, const a
            (long long)cd.n_chk, persistent ? " (persistent)" : "");
     mj_cu_free(cu, dq); mj_cu_free(cu, dk); mj_cu_free(cu, dv); mj_cu_free(cu, dout); mj_cu_free(cu, dpos);
     for (int r = 0; r < c->n_rows; r++) gt_row_free(&cd.rows[r]);
-    free(cd.rows); free(cd.k_start); free(cd.q_off); free(envs); free(kl);
+    free(cd.rows); free(cd.k_start); free(cd.q_off); free(envs); free(kl); free(kc);
     free(cd.q); free(cd.k); free(cd.v); free(cd.o);
     free(cd.chk_row); free(cd.chk_q); free(cd.err); free(cd.refmax); free(cd.bad_nan); free(cd.bad_empty);
 }
@@ -237,7 +284,7 @@ static void check_bad_inputs(mj_attn *a, const char *name, int D) {
     mj_env env;
     memset(&env, 0, sizeof env);
     const mj_cu_ptr base = 0x10000;   /* never dereferenced: the checks come first */
-    mj_attn_batch b = {1, 4, 2, ql, kl, NULL, base, base, base, base + 2, 0, 0, &env};
+    mj_attn_batch b = {1, 4, 2, ql, kl, NULL, base, base, base, base + 2, 0, 0, &env, NULL};
     CHECKF(mj_attn_plan(a, &b, false) != 0, "%s D=%d: misaligned o accepted", name, D);
     CHECKF(!strcmp(mj_attn_error(a), "q, k, v and o must be 16-byte aligned device addresses"), "%s",
            mj_attn_error(a));
