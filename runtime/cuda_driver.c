@@ -61,6 +61,8 @@ typedef struct cu_ext_fns {
     CUresult (*memset8_async)(CUdeviceptr, unsigned char, size_t, CUstream);
     CUresult (*host_alloc)(void **, size_t);
     CUresult (*host_free)(void *);
+    CUresult (*host_alloc_flags)(void **, size_t, unsigned);
+    CUresult (*host_dev_ptr)(CUdeviceptr *, void *, unsigned);
     CUresult (*mem_info)(size_t *, size_t *);
     CUresult (*capture_begin)(CUstream, CUstreamCaptureMode);
     CUresult (*capture_end)(CUstream, CUgraph *);
@@ -149,6 +151,8 @@ static void bind_ext(mj_cu *cu) {
         {(void **)&cu->x.memset8_async, "cuMemsetD8Async"},
         {(void **)&cu->x.host_alloc, "cuMemAllocHost_v2"},
         {(void **)&cu->x.host_free, "cuMemFreeHost"},
+        {(void **)&cu->x.host_alloc_flags, "cuMemHostAlloc"},
+        {(void **)&cu->x.host_dev_ptr, "cuMemHostGetDevicePointer_v2"},
         {(void **)&cu->x.mem_info, "cuMemGetInfo_v2"},
         {(void **)&cu->x.capture_begin, "cuStreamBeginCapture_v2"},
         {(void **)&cu->x.capture_end, "cuStreamEndCapture"},
@@ -420,6 +424,22 @@ int mj_cu_memset8_async(mj_cu *cu, mj_cu_ptr dst, uint8_t value, size_t bytes, m
 int mj_cu_host_alloc(mj_cu *cu, void **p, size_t bytes) {
     CU_NEED(cu, host_alloc, "cuMemAllocHost");
     CU_CALL(cu, "cuMemAllocHost", cu->x.host_alloc(p, bytes ? bytes : 1));
+    return 0;
+}
+
+int mj_cu_host_alloc_mapped(mj_cu *cu, void **p, mj_cu_ptr *dev, size_t bytes) {
+    CU_NEED(cu, host_alloc_flags, "cuMemHostAlloc");
+    CU_NEED(cu, host_dev_ptr, "cuMemHostGetDevicePointer");
+    CUdeviceptr d = 0;
+    CU_CALL(cu, "cuMemHostAlloc", cu->x.host_alloc_flags(p, bytes ? bytes : 1, 0x02 /* DEVICEMAP */));
+    CUresult r = cu->x.host_dev_ptr(&d, *p, 0);
+    if (r != CUDA_SUCCESS) {
+        set_err(cu, "cuMemHostGetDevicePointer", r);
+        cu->x.host_free(*p);
+        *p = NULL;
+        return -1;
+    }
+    *dev = (mj_cu_ptr)d;
     return 0;
 }
 

@@ -76,6 +76,11 @@ int mj_cu_copy_async(mj_cu *cu, mj_cu_ptr dst, mj_cu_ptr src, size_t bytes, mj_c
 int mj_cu_memset8_async(mj_cu *cu, mj_cu_ptr dst, uint8_t value, size_t bytes, mj_cu_stream s);
 /* Page-locked host memory (for asynchronous copies). */
 int mj_cu_host_alloc(mj_cu *cu, void **p, size_t bytes);
+/* Page-locked host memory that kernels can also read and write: *p for the
+ * host, *dev for the device (written by a kernel, visible to the host once
+ * the kernel has completed, e.g. after an event behind it).  Free with
+ * mj_cu_host_free. */
+int mj_cu_host_alloc_mapped(mj_cu *cu, void **p, mj_cu_ptr *dev, size_t bytes);
 void mj_cu_host_free(mj_cu *cu, void *p);
 int mj_cu_mem_info(mj_cu *cu, size_t *free_bytes, size_t *total_bytes);
 /* Graphs: 1 when the driver has every graph entry point. */

@@ -214,11 +214,15 @@ static void cuda_seqs_close(mj_seqs *s) {
     mj_cu_host_free(cu, cs->h_in);
     mj_cu_host_free(cu, cs->h_logits);
     mj_cu_host_free(cu, cs->h_picks);
+    mj_cu_host_free(cu, cs->h_map);
     for (int i = 0; i < 2; i++) {
         mj_cu_event_free(cu, cs->in_ev[i]);
         mj_cu_event_free(cu, cs->pick_ev[i]);
         free(cs->pend_rows[i]);
+        free(cs->pend_half[i]);
     }
+    free(cs->pick_seq);
+    free(cs->cur_half);
     free(cs->prev_idx);
     free(cs->k_start);
     free(cs->chunk.rows);
@@ -282,17 +286,27 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
     cs->prev_idx = malloc((size_t)n * sizeof *cs->prev_idx);
     cs->pend_rows[0] = malloc((size_t)n * sizeof *cs->pend_rows[0]);
     cs->pend_rows[1] = malloc((size_t)n * sizeof *cs->pend_rows[1]);
-    if (!cs->prev_idx || !cs->pend_rows[0] || !cs->pend_rows[1]) {
+    cs->pend_half[0] = calloc((size_t)n, 1);
+    cs->pend_half[1] = calloc((size_t)n, 1);
+    cs->cur_half = calloc((size_t)n, 1);
+    cs->pick_seq = calloc((size_t)n, sizeof *cs->pick_seq);
+    if (!cs->prev_idx || !cs->pend_rows[0] || !cs->pend_rows[1] || !cs->pend_half[0] || !cs->pend_half[1] ||
+        !cs->cur_half || !cs->pick_seq) {
         snprintf(err, errn, "out of memory");
         return -1;
     }
     for (int r = 0; r < n; r++) cs->prev_idx[r] = -1;
-    cs->d_ids = cs->in_buf;
-    cs->d_pos = cs->in_buf + (size_t)T * 4;
-    cs->d_row = cs->in_buf + (size_t)T * 8;
-    cs->d_q = cs->in_buf + (size_t)T * 12;
-    cs->d_last = cs->in_buf + (size_t)T * 16;
-    cs->d_slot = cs->in_buf + off64;
+    /* picks written by the argmax kernel into mapped host memory; without
+     * (an old driver, or MJ_CUDA_MAPPED_PICKS=0) they are downloaded */
+    if (env_flag("MJ_CUDA_MAPPED_PICKS", true) &&
+        mj_cu_host_alloc_mapped(cu, (void **)&cs->h_map, &cs->d_map, (size_t)(2 * n) * 4) != 0) {
+        cs->h_map = NULL;
+        cs->d_map = 0;
+    }
+    /* the step arrays are packed for each chunk's T and n by upload_inputs
+     * (cuda_forward.c), which sets d_ids .. d_slot; kstart stays behind the
+     * largest packing */
+    cs->d_kstart = cs->in_buf + off64 + (size_t)T * 8;
     return 0;
 }
 
@@ -316,6 +330,8 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->gemv_xs = env_int("MJ_CUDA_GEMV_XS", 1);
     ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
     ce->dev_skip_attn = env_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
+    ce->dev_skip_copies = env_int("MJ_CUDA_DEV_SKIP_COPIES", 0);
+    ce->fuse_embed = env_flag("MJ_CUDA_FUSE_EMBED", true);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;
     cs->k_start = calloc((size_t)n, sizeof *cs->k_start);
@@ -438,8 +454,8 @@ static int cuda_seqs_load_prefix(mj_seqs *s, const mj_prefix *p, char *err, size
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     const cuda_prefix *cp = p->impl;
-    int64_t *ks = (int64_t *)((char *)cs->h_in + (cs->d_slot - cs->in_buf)) + cs->t_max;
-    mj_cu_ptr d_ks = cs->d_slot + (mj_cu_ptr)(cs->t_max * 8);
+    int64_t *ks = (int64_t *)((char *)cs->h_in + (cs->d_kstart - cs->in_buf));
+    mj_cu_ptr d_ks = cs->d_kstart;
     memcpy(ks, cs->k_start, (size_t)s->n_rows * sizeof *ks);
     int64_t n = p->n, gd = (int64_t)ce->G * ce->D, lt = cs->cap_total;
     void *args[] = {(void *)&cp->k, (void *)&cp->v, &cs->kc, &cs->vc, &d_ks, &n, &gd, &lt};

@@ -38,6 +38,7 @@ typedef struct gemv_args {
     int32_t M, N, K, mode;
     float eps;
     int32_t xs, pf;
+    mj_cu_ptr ids, picks, xout;   /* embedding mode (layer 0's q|k|v with the embedding fused) */
 } gemv_args;
 
 typedef struct gemv_rope_args {
@@ -125,7 +126,7 @@ static int gemm_n(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_c
         unsigned smem = norm_smem(ce, M, K, norm);
         if (!norm && pk == PK_O && (ce->gemv_xs & 1) && M * K * 2 <= 40 * 1024) smem = (unsigned)(M * K * 2);
         gemv_args a = {X, W, bias, Y, norm, ldx, ldy, (int32_t)M, (int32_t)N, (int32_t)K, mode,
-                       s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, pk)};
+                       s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, pk), 0, 0, 0};
         void *args[] = {&a};
         int ks = skinny_ksplit(ce, N, K), fn = skinny_fn((int)M, false) + (ks == 2 ? FK_GEMV1K2 - FK_GEMV1 : 0);
         if (launch_smem(s, fn, (unsigned)((N * ks + 7) / 8), 1, 256, smem, args) != 0)
@@ -143,6 +144,22 @@ static int gemm(mj_seqs *s, bool skinny, int64_t M, int64_t N, int64_t K, mj_cu_
     return gemm_n(s, skinny, M, N, K, X, ldx, 0, W, bias, Y, ldy, mode);
 }
 
+/* K split of the fused q|k|v + RoPE product: as the unfused q|k|v product
+ * would take it (ce->rope_ksplit, or MJ_CUDA_KSPLIT=2), else 1. */
+static int qkv_ksplit(const cuda_engine *ce) {
+    return ce->rope_ksplit || ce->ksplit == 2 ? skinny_ksplit(ce, ce->qkv_n, ce->hid) : 1;
+}
+
+/* Whether chunk c's embedding is gathered by layer 0's fused q|k|v product
+ * (mj_fwd_gemv_rope_emb1: one token, no K split, its row staged in shared
+ * memory) instead of mj_fwd_embed: the layer_fused -> gemm_qkv_rope path. */
+static bool embed_in_qkv(const mj_seqs *s, const cuda_chunk *c) {
+    const cuda_engine *ce = s->e->impl;
+    const cuda_layer *w = &ce->lw[0];
+    return ce->fuse_embed && ce->skinny && c->T == 1 && ce->fuse_norm && ce->fuse_rope && !w->q_norm &&
+           !w->k_norm && qkv_ksplit(ce) == 1 && norm_smem(ce, 1, ce->hid, w->attn_norm) > 0;
+}
+
 /* Layer l's q|k|v product of the chunk's T tokens with the RMSNorm, RoPE
  * and the KV-cache append fused (skinny, no q/k norm): the roped q into
  * cs->qkv, k and v into the caches; replaces gemm_n + rope. */
@@ -152,15 +169,16 @@ static int gemm_qkv_rope(mj_seqs *s, int64_t T, int32_t l) {
     const cuda_layer *w = &ce->lw[l];
     int64_t layer = (int64_t)l * cs->cap_total * ce->G * ce->D * 2;
     unsigned smem = norm_smem(ce, T, ce->hid, w->attn_norm);
-    gemv_rope_args a = {{cs->x, w->wqkv, w->bqkv, cs->qkv, w->attn_norm, ce->hid, ce->qkv_n, (int32_t)T, ce->qkv_n,
-                         ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, PK_QKV)},
+    const bool emb = l == 0 && cs->embed_fused;   /* input row straight from the embedding table */
+    gemv_rope_args a = {{emb ? ce->embed : cs->x, w->wqkv, w->bqkv, cs->qkv, w->attn_norm, ce->hid, ce->qkv_n,
+                         (int32_t)T, ce->qkv_n, ce->hid, GV_BF16, s->e->model->cfg.rms_eps, smem > 0,
+                         gemv_pf(ce, PK_QKV), emb ? cs->d_ids : 0, emb ? cs->d_greedy : 0, emb ? cs->x : 0},
                         cs->d_pos, cs->d_slot, ce->inv_freq, cs->kc + (mj_cu_ptr)layer, cs->vc + (mj_cu_ptr)layer,
                         ce->H, ce->G, ce->D, 0};
     void *args[] = {&a};
-    /* K split as the unfused q|k|v product would take it (ce->rope_ksplit) */
-    int ks = ce->rope_ksplit || ce->ksplit == 2 ? skinny_ksplit(ce, ce->qkv_n, ce->hid) : 1;
-    if (launch_smem(s, (ks == 2 ? FK_GROPE1K2 : FK_GROPE1) + skinny_variant(T), (unsigned)(ce->qkv_n * ks / 8), 1, 256, smem,
-                    args) != 0)
+    int ks = qkv_ksplit(ce);
+    int fn = emb ? FK_GROPE_EMB1 : (ks == 2 ? FK_GROPE1K2 : FK_GROPE1) + skinny_variant(T);
+    if (launch_smem(s, fn, (unsigned)(ce->qkv_n * ks / 8), 1, 256, smem, args) != 0)
         return cu_fail(s, "skinny q|k|v product + RoPE");
     return cuda_debug_check(s, "skinny q|k|v product + RoPE");
 }
@@ -170,7 +188,7 @@ static int gemm_glu(mj_seqs *s, int64_t M, int64_t K, mj_cu_ptr X, mj_cu_ptr nor
     cuda_engine *ce = s->e->impl;
     unsigned smem = norm_smem(ce, M, K, norm);
     gemv_args a = {X, Wgu, 0, act, norm, K, ce->I, (int32_t)M, 2 * ce->I, (int32_t)K, GV_BF16,
-                   s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, PK_GU)};
+                   s->e->model->cfg.rms_eps, smem > 0, gemv_pf(ce, PK_GU), 0, 0, 0};
     void *args[] = {&a};
     if (launch_smem(s, skinny_fn((int)M, true), (unsigned)((ce->I + 7) / 8), 1, 256, smem, args) != 0)
         return cu_fail(s, "skinny gate/up product");
@@ -276,8 +294,9 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
     cuda_seqs *cs = s->impl;
     bool sk = ce->skinny && c->T <= CUDA_SKINNY_MAX;
     int hid = ce->hid;
+    cs->embed_fused = embed_in_qkv(s, c);
     void *eargs[] = {&cs->d_ids, &cs->d_greedy, &ce->embed, &cs->x, &hid};
-    if (launch(s, FK_EMBED, (unsigned)c->T, 1, 128, eargs) != 0)
+    if (!cs->embed_fused && launch(s, FK_EMBED, (unsigned)c->T, 1, 128, eargs) != 0)
         return cu_fail(s, "embedding");
     if (cuda_debug_check(s, "embedding") != 0) return -1;
     mj_cu_ptr delta = 0;
@@ -295,7 +314,9 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
         int V = (int)ce->V;
         mj_cu_ptr cnt = cs->d_greedy + (mj_cu_ptr)cuda_greedy_cnt_offset(s->n_rows);
         mj_cu_ptr part = cs->d_greedy + (mj_cu_ptr)cuda_greedy_part_offset(s->n_rows);
-        void *gargs[] = {&cs->logits, &cs->d_greedy, &cnt, &part, &V};
+        mj_cu_ptr seq = cs->d_greedy + (mj_cu_ptr)cuda_greedy_seq_offset(s->n_rows);
+        int hstride = s->n_rows;
+        void *gargs[] = {&cs->logits, &cs->d_greedy, &cnt, &part, &V, &cs->d_map, &seq, &hstride};
         if (launch(s, FK_ARGMAX, CUDA_ARGMAX_BLOCKS, (unsigned)c->n, 256, gargs) != 0)
             return cu_fail(s, "greedy pick");
         if (cuda_debug_check(s, "greedy pick") != 0) return -1;
@@ -305,21 +326,30 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
 
 /* ---- a chunk ------------------------------------------------------------------------------------ */
 
-/* Packs the chunk's token ids, positions, rows, query indices, cache slots
- * and last-token indices into the next pinned image (after its previous
- * upload has completed) and uploads it.  An MJ_TOKEN_AHEAD token goes up as
- * -1 - i: the embedding takes pick i of d_greedy, the row's index in the
- * chunk uploaded before this one. */
+/* Packs the chunk's token ids, positions, rows, query indices, last-token
+ * indices and cache slots (int32 [T] x 4, int32 [n], int64 [T], laid out
+ * for this chunk's T and n, which the decode graph's key includes) into the
+ * next pinned image (after its previous upload has completed), uploads
+ * those bytes alone and points d_ids .. d_slot at them.  An MJ_TOKEN_AHEAD
+ * token goes up as -1 - i: the embedding takes pick i of d_greedy, the
+ * row's index in the chunk uploaded before this one. */
 static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
-    int64_t T = cs->t_max;
+    const int64_t T = c->T;
+    const size_t off64 = ((size_t)(4 * T + c->n) * 4 + 7) & ~(size_t)7, bytes = off64 + (size_t)T * 8;
     const int img = cs->in_i;
     cs->in_i ^= 1;
     if (mj_cu_event_sync(ce->cu, cs->in_ev[img]) != 0) return cu_fail(s, "step inputs");
     void *h = (char *)cs->h_in + (size_t)img * cs->in_bytes;
     int32_t *ids = h, *pos = ids + T, *row = pos + T, *qi = row + T, *last = qi + T;
-    int64_t *slot = (int64_t *)((char *)h + (cs->d_slot - cs->in_buf));
+    int64_t *slot = (int64_t *)((char *)h + off64);
+    cs->d_ids = cs->in_buf;
+    cs->d_pos = cs->in_buf + (mj_cu_ptr)(T * 4);
+    cs->d_row = cs->in_buf + (mj_cu_ptr)(T * 8);
+    cs->d_q = cs->in_buf + (mj_cu_ptr)(T * 12);
+    cs->d_last = cs->in_buf + (mj_cu_ptr)(T * 16);
+    cs->d_slot = cs->in_buf + off64;
     int64_t t = 0;
     for (int i = 0; i < c->n; i++) {
         int r = c->rows[i];
@@ -340,7 +370,8 @@ static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
     }
     for (int r = 0; r < s->n_rows; r++) cs->prev_idx[r] = -1;
     for (int i = 0; i < c->n; i++) cs->prev_idx[c->rows[i]] = i;
-    if (mj_cu_upload_async(ce->cu, cs->in_buf, h, cs->in_bytes, ce->st) != 0 ||
+    const bool skip = (ce->dev_skip_copies & 2) && cs->graph_steps > 0;   /* timing only */
+    if ((!skip && mj_cu_upload_async(ce->cu, cs->in_buf, h, bytes, ce->st) != 0) ||
         mj_cu_event_record(ce->cu, cs->in_ev[img], ce->st) != 0)
         return cu_fail(s, "step inputs");
     return 0;
@@ -428,9 +459,17 @@ static double now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Chunk index i's pick in half `half` of the mapped picks (after the
+ * launch that wrote it has completed). */
+static int32_t pick_at(const mj_seqs *s, int half, int i) {
+    const cuda_seqs *cs = s->impl;
+    return ((const volatile int32_t *)cs->h_map)[(size_t)half * (size_t)s->n_rows + (size_t)i];
+}
+
 /* Chunk c on the stream, without waiting: inputs, attention plan, layers,
  * then the download of its results into dst (the rows' greedy picks with
- * cs->want_greedy, else their logits rows). */
+ * cs->want_greedy, unless the argmax kernel writes them into h_map itself;
+ * else their logits rows). */
 static int enqueue_chunk(mj_seqs *s, const cuda_chunk *c, void *dst) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
@@ -440,9 +479,13 @@ static int enqueue_chunk(mj_seqs *s, const cuda_chunk *c, void *dst) {
         return -1;
     double t1 = now_ms();
     if (run_layers(s, c) != 0) return -1;
-    int dl = cs->want_greedy
-                 ? mj_cu_download_async(ce->cu, dst, cs->d_greedy, (size_t)c->n * sizeof(int32_t), ce->st)
-                 : mj_cu_download_async(ce->cu, dst, cs->logits, (size_t)c->n * (size_t)ce->V * sizeof(float), ce->st);
+    if (cs->want_greedy && cs->h_map)   /* the argmax kernel writes the picks into h_map (pick_at) */
+        for (int i = 0; i < c->n; i++) cs->cur_half[i] = (uint8_t)(cs->pick_seq[i]++ & 1u);
+    int dl = 0;
+    if (!cs->want_greedy)
+        dl = mj_cu_download_async(ce->cu, dst, cs->logits, (size_t)c->n * (size_t)ce->V * sizeof(float), ce->st);
+    else if (!cs->h_map && !(ce->dev_skip_copies & 1))   /* bit 1: timing only */
+        dl = mj_cu_download_async(ce->cu, dst, cs->d_greedy, (size_t)c->n * sizeof(int32_t), ce->st);
     if (dl != 0) return cu_fail(s, cs->want_greedy ? "greedy picks" : "logits");
     cs->t_prep += t1 - t0;
     cs->t_launch += now_ms() - t1;
@@ -461,7 +504,7 @@ static int run_chunk(mj_seqs *s, const cuda_chunk *c, float *logits, int32_t *id
     double t3 = now_ms();
     if (cs->want_greedy) {
         const int32_t *h = (const int32_t *)cs->h_logits;
-        for (int i = 0; i < c->n; i++) ids[c->rows[i]] = h[i];
+        for (int i = 0; i < c->n; i++) ids[c->rows[i]] = cs->h_map ? pick_at(s, cs->cur_half[i], i) : h[i];
     } else {
         for (int i = 0; i < c->n; i++)
             memcpy(logits + (size_t)c->rows[i] * (size_t)ce->V, cs->h_logits + (size_t)i * (size_t)ce->V,
@@ -535,6 +578,7 @@ int cuda_seqs_launch_greedy(mj_seqs *s) {
     if (mj_cu_event_record(ce->cu, cs->pick_ev[slot], ce->st) != 0) return cu_fail(s, "greedy picks");
     for (int i = 0; i < c->n; i++) {
         cs->pend_rows[slot][i] = c->rows[i];
+        cs->pend_half[slot][i] = cs->cur_half[i];
         s->rows[c->rows[i]].done = c->q1[i];
     }
     cs->pend_n[slot] = c->n;
@@ -554,7 +598,8 @@ int cuda_seqs_finish_greedy(mj_seqs *s, int32_t *ids) {
     if (mj_cu_event_sync(ce->cu, cs->pick_ev[slot]) != 0) return cu_fail(s, "greedy picks");
     cs->t_wait += now_ms() - t0;
     const int32_t *h = cs->h_picks + (size_t)slot * (size_t)s->n_rows;
-    for (int i = 0; i < cs->pend_n[slot]; i++) ids[cs->pend_rows[slot][i]] = h[i];
+    for (int i = 0; i < cs->pend_n[slot]; i++)
+        ids[cs->pend_rows[slot][i]] = cs->h_map ? pick_at(s, cs->pend_half[slot][i], i) : h[i];
     return 0;
 }
 
@@ -649,6 +694,11 @@ int mj_cuda_seqs_bench(mj_seqs *s, int reps, double *graph_ms, double *gemv_ms, 
         for (int i = 0; rc == 0 && i < reps; i++) rc = mj_cu_graph_launch(ce->cu, cs->graph, ce->st);
         if (rc == 0) rc = mj_cu_timer_stop_on(ce->cu, &t, ce->st, &ms);
         *graph_ms = ms / reps;
+        /* the replays counted the argmax's pick numbers on: the host's copy follows */
+        if (rc == 0 && cs->h_map)
+            rc = mj_cu_download_async(ce->cu, cs->pick_seq, cs->d_greedy + (mj_cu_ptr)cuda_greedy_seq_offset(s->n_rows),
+                                      (size_t)s->n_rows * sizeof *cs->pick_seq, ce->st) ||
+                 mj_cu_stream_sync(ce->cu, ce->st);
     }
     if (rc == 0) rc = gemv_pass(s) || mj_cu_timer_start_on(ce->cu, &t, ce->st);
     for (int i = 0; rc == 0 && i < reps; i++) rc = gemv_pass(s);

@@ -33,12 +33,15 @@
 
 /* d_greedy of n rows: picks (int32 [n]) at 0, counters (uint32 [n]) at
  * cuda_greedy_cnt_offset(n), partials (float2 [n][CUDA_ARGMAX_BLOCKS]) at
- * cuda_greedy_part_offset(n) (8-aligned: 8 n bytes in). */
+ * cuda_greedy_part_offset(n) (8-aligned: 8 n bytes in), then the pick
+ * sequence numbers (uint32 [n], mj_fwd_argmax's seq) at
+ * cuda_greedy_seq_offset(n). */
 static inline size_t cuda_greedy_cnt_offset(int64_t n) { return (size_t)n * 4; }
 static inline size_t cuda_greedy_part_offset(int64_t n) { return (size_t)n * 8; }
-static inline size_t cuda_greedy_bytes(int64_t n) {
+static inline size_t cuda_greedy_seq_offset(int64_t n) {
     return cuda_greedy_part_offset(n) + (size_t)n * CUDA_ARGMAX_BLOCKS * 8;
 }
+static inline size_t cuda_greedy_bytes(int64_t n) { return cuda_greedy_seq_offset(n) + (size_t)n * 4; }
 
 typedef struct cuda_layer {
     mj_cu_ptr attn_norm, wqkv, bqkv, q_norm, k_norm, wo, ffn_norm, wgu, wd;
@@ -76,6 +79,11 @@ typedef struct cuda_engine {
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
                                kernels in the skinny layers, to time what they cost inside a step */
+    bool fuse_embed;        /* MJ_CUDA_FUSE_EMBED (default 1): decode's embedding gathered by the first
+                               layer's fused q|k|v product instead of its own kernel */
+    int dev_skip_copies;    /* MJ_CUDA_DEV_SKIP_COPIES bits (benchmarks only: wrong outputs after the
+                               first decode steps): 1 no download of the greedy picks, 2 no upload
+                               of a decode step's inputs once graphs replay */
     mj_program *causal;     /* "mask = kv <= q", for prefix caches */
     double load_ms;
 } cuda_engine;
@@ -91,6 +99,8 @@ typedef struct cuda_attn_ctx {
     mj_cu_ptr env_buf;              /* naive: device envs [n_rows] + their data */
     mj_env *h_envs;                 /* naive: host image of the device envs */
     mj_cu_ptr klen_buf;             /* naive: k_start [n_rows] int64, then k_len [n_rows] int32 */
+    bool key_blocks;                /* MJ_CUDA_GRAPH_KEY=blocks: the decode graph keyed on the rows'
+                                       64-key block counts (before mj_attn_launch_key; comparisons) */
 } cuda_attn_ctx;
 
 /* The rows of one forward chunk (as the CPU engine's cpu_batch). */
@@ -108,10 +118,12 @@ typedef struct cuda_seqs {
     int64_t *k_start;       /* [n_rows] host */
     mj_cu_ptr kc, vc;
     mj_cu_ptr x, xn, qkv, att, tmp, gu, act, xl, logits;
-    /* step inputs: ids [t_max] i32, pos [t_max] i32, tok_row [t_max] i32,
-     * tok_q [t_max] i32, last [n_rows] i32, slot [t_max] i64 */
+    /* step inputs, packed for each chunk's T tokens and n rows (upload_inputs):
+     * ids [T] i32, pos [T] i32, tok_row [T] i32, tok_q [T] i32, last [n] i32,
+     * slot [T] i64; in_buf holds them for T = t_max, then kstart [n_rows] i64 */
     mj_cu_ptr in_buf;
-    mj_cu_ptr d_ids, d_pos, d_row, d_q, d_last, d_slot;
+    mj_cu_ptr d_ids, d_pos, d_row, d_q, d_last, d_slot;   /* the current chunk's (upload_inputs) */
+    mj_cu_ptr d_kstart;     /* int64 [n_rows] behind them (prefix loads) */
     void *h_in;             /* pinned: two images of in_buf (in_bytes each), taken in turn */
     size_t in_bytes;
     mj_cu_event in_ev[2];   /* recorded after the upload from image i */
@@ -120,7 +132,16 @@ typedef struct cuda_seqs {
                                MJ_TOKEN_AHEAD token is the pick at that index of d_greedy) */
     /* run-ahead (cuda_seqs_launch_greedy / cuda_seqs_finish_greedy): launched, unfinished
        steps in slots taken in turn, pend_first the oldest */
-    int32_t *h_picks;       /* pinned [2][n_rows]: slot i's picks */
+    int32_t *h_picks;       /* pinned [2][n_rows]: slot i's picks (downloaded; without h_map) */
+    /* picks the argmax kernel writes into mapped host memory itself (no
+     * download after the step; MJ_CUDA_MAPPED_PICKS=0: off): [2][n_rows],
+     * chunk index i of a launch in half pick_seq[i] & 1 (the kernel counts
+     * the same way, in d_greedy's seq) */
+    int32_t *h_map;
+    mj_cu_ptr d_map;
+    uint32_t *pick_seq;     /* [n_rows] greedy launches that had a chunk index i */
+    uint8_t *cur_half;      /* [n_rows] the half of each chunk index of the last enqueued greedy chunk */
+    uint8_t *pend_half[2];  /* [n_rows] the same for the launched steps in flight */
     mj_cu_event pick_ev[2]; /* recorded after slot i's picks download */
     int *pend_rows[2];      /* [n_rows] rows of slot i's chunk */
     int pend_n[2];
@@ -130,6 +151,7 @@ typedef struct cuda_seqs {
                                uint32 counters [n_rows] (zero between launches), float2 partials
                                [n_rows][CUDA_ARGMAX_BLOCKS] (cuda_greedy_bytes) */
     bool want_greedy;       /* the step in progress ends with the argmax, not a logits download */
+    bool embed_fused;       /* the chunk being launched gathers its embeddings in layer 0's q|k|v product */
     cuda_attn_ctx attn;
     cuda_chunk chunk;
     /* decode graph: valid for graph_key */

@@ -12,9 +12,11 @@
  * mj_attn_set_tensors) one plan per chunk serves every layer.
  *
  * Graphs: a decode step captured once is replayed while the key stays the
- * same: the chunk's rows and, for the sparse kernels, each row's number of
- * 64-key blocks (their launch shape depends on the longest row's key block
- * count; 64 is the sparse kernels' block, MJ_ATTN_BLOCK of attn_params.h). */
+ * same: the chunk's rows and, for the sparse kernels, the plan's launch key
+ * (mj_attn_launch_key: grid, cluster and parameter block).  A row growing by
+ * one token keeps it unless the split count changes, so a long generation
+ * replays one graph (MJ_CUDA_GRAPH_KEY=blocks: the older key, each row's
+ * number of 64-key blocks, which re-captured every 64 tokens). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +34,7 @@ static const char *first_error(const mj_diags *d, const char *fallback) {
 }
 
 typedef struct sparse_state {
-    int32_t *q_len, *k_len;
+    int32_t *q_len, *k_len, *k_cap;
     int64_t *k_start;
     mj_env *envs;
     mj_attn_batch b;
@@ -173,11 +175,12 @@ static int sparse_open(mj_seqs *s, char *err, size_t errn) {
     if (st) {
         st->q_len = calloc((size_t)n, sizeof *st->q_len);
         st->k_len = calloc((size_t)n, sizeof *st->k_len);
+        st->k_cap = calloc((size_t)n, sizeof *st->k_cap);
         st->k_start = calloc((size_t)n, sizeof *st->k_start);
         st->envs = calloc((size_t)n, sizeof *st->envs);
     }
     a->h_envs = (mj_env *)st;   /* the sparse path keeps its state here */
-    if (!st || !st->q_len || !st->k_len || !st->k_start || !st->envs) {
+    if (!st || !st->q_len || !st->k_len || !st->k_cap || !st->k_start || !st->envs) {
         snprintf(err, errn, "out of memory");
         return -1;
     }
@@ -189,6 +192,7 @@ static void sparse_close(cuda_attn_ctx *a) {
     if (st) {
         free(st->q_len);
         free(st->k_len);
+        free(st->k_cap);
         free(st->k_start);
         free(st->envs);
         free(st);
@@ -218,12 +222,13 @@ static int sparse_begin(mj_seqs *s, const cuda_chunk *c) {
         const mj_row *row = &s->rows[c->rows[i]];
         st->q_len[i] = c->q1[i] - c->q0[i];
         st->k_len[i] = c->q1[i];
+        st->k_cap[i] = row->cap;
         st->k_start[i] = cs->k_start[c->rows[i]];
         st->envs[i] = row->env;
         if (st->q_len[i] > max_q) max_q = st->q_len[i];
     }
     mj_attn_batch b = {c->n, ce->H, ce->G, st->q_len, st->k_len, st->k_start, cs->qkv, 0, 0,
-                       cs->att, ce->qkv_n, (int64_t)ce->G * ce->D, st->envs};
+                       cs->att, ce->qkv_n, (int64_t)ce->G * ce->D, st->envs, st->k_cap};
     st->b = b;
     st->decode = max_q <= CUDA_SKINNY_MAX;
     return sparse_plan(s, 0);
@@ -261,6 +266,8 @@ int cuda_attn_open(mj_seqs *s, char *err, size_t errn) {
         snprintf(err, errn, "attention: head_dim %d is above 256", ce->D);
         return -1;
     }
+    const char *gk = getenv("MJ_CUDA_GRAPH_KEY");
+    cs->attn.key_blocks = gk && !strcmp(gk, "blocks");
     mj_cu_set_stream(ce->cu, ce->st);   /* the sparse kernels launch on the engine's stream */
     return cs->attn.naive ? naive_open(s, err, errn) : sparse_open(s, err, errn);
 }
@@ -295,14 +302,16 @@ int cuda_attn_layer(mj_seqs *s, const cuda_chunk *c, int32_t l) {
 
 bool cuda_attn_graphable(mj_seqs *s, const cuda_chunk *c, uint64_t *key) {
     cuda_seqs *cs = s->impl;
+    const bool sparse = !cs->attn.naive;
     uint64_t h = 0xcbf29ce484222325ull;
 #define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001b3ull)
     MIX(c->n);
     for (int i = 0; i < c->n; i++) {
         if (c->q1[i] - c->q0[i] != 1) return false;
         MIX(c->rows[i]);
-        if (!cs->attn.naive) MIX((c->q1[i] + SPARSE_KEY_BLOCK - 1) / SPARSE_KEY_BLOCK);
+        if (sparse && cs->attn.key_blocks) MIX((c->q1[i] + SPARSE_KEY_BLOCK - 1) / SPARSE_KEY_BLOCK);
     }
+    if (sparse && !cs->attn.key_blocks) MIX(mj_attn_launch_key(cs->attn.sparse));   /* the plan of this step */
 #undef MIX
     *key = h;
     return true;

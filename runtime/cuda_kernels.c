@@ -32,6 +32,7 @@ static const char *const fk_names[FK_COUNT] = {
     "mj_fwd_gemv1_k2", "mj_fwd_gemv2_k2", "mj_fwd_gemv4_k2", "mj_fwd_gemv8_k2",
     "mj_fwd_argmax",
     "mj_fwd_gemv_rope1_k2", "mj_fwd_gemv_rope2_k2", "mj_fwd_gemv_rope4_k2", "mj_fwd_gemv_rope8_k2",
+    "mj_fwd_gemv_rope_emb1",
 };
 
 static const char MAGIC[8] = {'M', 'J', 'F', 'W', 'D', 0, 0, 1};

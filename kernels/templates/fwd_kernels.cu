@@ -258,7 +258,31 @@ typedef struct gemv_args {
     int32_t pf;               /* bits: 1 L2 prefetch of the later weight chunks after the PDL wait
                                  (gemv_prefetch_rest), 2 of the second chunk before the RMSNorm
                                  prologue (gemv_prefetch_next) */
+    const int32_t *ids;       /* non-null: embedding mode (the first layer's q|k|v product): x is the
+                                 embedding table and row m of the product's input is its row ids[m],
+                                 or for ids[m] < 0 the previous step's pick picks[-1 - ids[m]] */
+    const int32_t *picks;
+    uint16_t *xout;           /* embedding mode: block 0 also stores the input rows there (the
+                                 residual stream, as mj_fwd_embed would) */
 } gemv_args;
+
+/* Row m of a product's input x; with EMB (embedding mode, a kernel of its
+ * own so that the other products' code stays as it is) row ids[m] of the
+ * table a.x, read after the PDL wait (the ids may be the previous kernel's
+ * picks). */
+template <bool EMB>
+static __device__ __forceinline__ const uint16_t *gemv_xrow(const gemv_args &a, int m) {
+    if (!EMB) return a.x + m * a.ldx;
+    const int32_t id = a.ids[m] >= 0 ? a.ids[m] : a.picks[-1 - a.ids[m]];
+    return a.x + (int64_t)id * a.ldx;
+}
+
+/* Embedding mode: block 0 keeps the input chunk v of row m at k in the
+ * residual stream. */
+template <bool EMB>
+static __device__ __forceinline__ void gemv_xkeep(const gemv_args &a, int m, int k, const v16 &v) {
+    if (EMB && blockIdx.x == 0) *(v16 *)(a.xout + (int64_t)m * a.K + k) = v;
+}
 
 extern __shared__ __align__(16) uint16_t gemv_xs[];   /* [M][K] (normalised) x (a.xs) */
 
@@ -292,6 +316,7 @@ static __device__ __forceinline__ void gemv_norm_prefetch(const gemv_args &a) {
  * warps' sums added in warp order; with a.xs the normalised rows into gemv_xs
  * (once per block instead of once per warp and chunk in gemv_dot; same
  * values).  Every thread of the block must call it. */
+template <bool EMB = false>
 static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, float *rs) {
     if (!a.norm) {
         if (!a.xs) return;
@@ -319,11 +344,16 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
          * saves the general path's second barrier and second read of x. */
         v16 v[2];
         float ss = 0.0f;
+        const uint16_t *xr = gemv_xrow<EMB>(a, 0);
 #pragma unroll
         for (int q = 0; q < 2; q++) {
             const int k = (int)threadIdx.x * 8 + q * (int)blockDim.x * 8;
-            if (k < a.K) v[q] = *(const v16 *)(a.x + k);
-            else v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+            if (k < a.K) {
+                v[q] = *(const v16 *)(xr + k);
+                gemv_xkeep<EMB>(a, 0, k, v[q]);
+            } else {
+                v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+            }
         }
 #pragma unroll
         for (int q = 0; q < 2; q++) ss = dot8(v[q], v[q], ss);
@@ -344,15 +374,19 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
     }
 #endif
     for (int m = 0; m < a.M; m++) {
-        const uint16_t *xr = a.x + m * a.ldx;
+        const uint16_t *xr = gemv_xrow<EMB>(a, m);
         float ss = 0.0f;
         for (int k0 = threadIdx.x * 8; k0 < a.K; k0 += 4 * blockDim.x * 8) {
             v16 v[4];                                  /* four loads in flight, then their sums */
 #pragma unroll
             for (int q = 0; q < 4; q++) {
                 const int k = k0 + q * blockDim.x * 8;
-                if (k < a.K) v[q] = *(const v16 *)(xr + k);
-                else v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+                if (k < a.K) {
+                    v[q] = *(const v16 *)(xr + k);
+                    gemv_xkeep<EMB>(a, m, k, v[q]);
+                } else {
+                    v[q].a = v[q].b = v[q].c = v[q].d = 0u;
+                }
             }
 #pragma unroll
             for (int q = 0; q < 4; q++) ss = dot8(v[q], v[q], ss);
@@ -370,7 +404,7 @@ static __device__ __forceinline__ void gemv_norm_prologue(const gemv_args &a, fl
     if (!a.xs) return;
     for (int i = threadIdx.x * 8; i < a.M * a.K; i += blockDim.x * 8) {
         const int m = i / a.K, k = i - m * a.K;   /* K % 8 == 0: a chunk stays in its row */
-        *(v16 *)(gemv_xs + i) = norm8(*(const v16 *)(a.x + m * a.ldx + k), *(const v16 *)(a.norm + k), rs[m]);
+        *(v16 *)(gemv_xs + i) = norm8(*(const v16 *)(gemv_xrow<EMB>(a, m) + k), *(const v16 *)(a.norm + k), rs[m]);
     }
     __syncthreads();
 }
@@ -545,7 +579,7 @@ static __device__ __forceinline__ void rope_epilogue(const gemv_rope_args &r, in
  * (each a share of K, gemv_dot), M <= MB rows.  The first weight chunk is
  * loaded before waiting for the previous kernel.  ROPE: the q|k|v product
  * of gemv_rope_args (r; N % 8 == 0, D % 8 == 0), else r.g alone. */
-template <int MB, int KS, bool ROPE>
+template <int MB, int KS, bool ROPE, bool EMB = false>
 static __device__ void gemv_plain(const gemv_rope_args &r) {
     __shared__ float rs[8];
     const gemv_args &a = r.g;
@@ -559,7 +593,7 @@ static __device__ void gemv_plain(const gemv_rope_args &r) {
     pdl_trigger();
     gemv_prefetch_rest<1, KS>(a, rows, kp);
     gemv_prefetch_next<1, KS>(a, rows, kp);
-    gemv_norm_prologue(a, rs);
+    gemv_norm_prologue<EMB>(a, rs);
     if (KS == 1 && !ROPE && n >= a.N) return;
     float acc[MB][1];
     gemv_dot<MB, 1, KS>(a, rows, rs, kp, w, acc);
@@ -644,6 +678,13 @@ static __device__ void gemv_glu(const gemv_args &a) {
     }                                                                                             \
     extern "C" __global__ void __launch_bounds__(256) mj_fwd_gemv_glu##MB(const gemv_args a) { gemv_glu<MB>(a); }
 GV_INST(1, GV_UNROLL > 4 ? 4 : 6)
+/* Batch-1 decode's first q|k|v product with the embedding gathered in its
+ * prologue (gemv_args.ids: embedding mode) instead of mj_fwd_embed; 5
+ * blocks per SM asked of ptxas keep it at mj_fwd_gemv_rope1's 48 registers
+ * (one wave of blocks for the Llama-3B shape). */
+extern "C" __global__ void __launch_bounds__(256, 5) mj_fwd_gemv_rope_emb1(const gemv_rope_args r) {
+    gemv_plain<1, 1, true, true>(r);
+}
 GV_INST(2, 1)
 GV_INST(4, 1)
 GV_INST(8, 1)
@@ -709,9 +750,12 @@ static __device__ __forceinline__ void argmax_block(float &bv, int &bi, int V) {
  * beats -inf — exactly runtime/sample.c's host argmax (mj_sample at
  * temperature 0).  Block x of row b reduces its slice into part[b][x]; the
  * last block of the row to finish (counter cnt[b], left at 0 again for the
- * next launch) merges the slices in order. */
+ * next launch) merges the slices in order.  With host (mapped host memory,
+ * [2][hstride]) it also writes the pick to host[(seq[b] & 1) * hstride + b]
+ * and counts seq[b] up: the host reads it after the launch without a copy. */
 extern "C" __global__ void __launch_bounds__(256) mj_fwd_argmax(const float *logits, int32_t *ids, uint32_t *cnt,
-                                                                float2 *part, int V) {
+                                                                float2 *part, int V, int32_t *host, uint32_t *seq,
+                                                                int hstride) {
     pdl_wait();
     pdl_trigger();
     __shared__ bool last;
@@ -744,7 +788,13 @@ extern "C" __global__ void __launch_bounds__(256) mj_fwd_argmax(const float *log
     }
     argmax_block(bv, bi, V);
     if (threadIdx.x == 0) {
-        ids[b] = bi == V ? 0 : bi;
+        const int32_t pick = bi == V ? 0 : bi;
+        ids[b] = pick;
         cnt[b] = 0u;
+        if (host) {
+            const uint32_t q = seq[b];
+            host[(int64_t)(q & 1u) * hstride + b] = pick;
+            seq[b] = q + 1u;
+        }
     }
 }

@@ -12,6 +12,10 @@
  * path, and the
  * K-split skinny products (MJ_CUDA_KSPLIT=2); one row alone (the one-row
  * products of batch-1 decode).
+ * One row (short, long) whose decode steps cross a 64-key block boundary:
+ * one graph for the whole generation, replays bit-identical to eager steps,
+ * and to steps with the embedding kernel instead of the embedding gathered
+ * by layer 0's q|k|v product.
  * The greedy-pick kernel alone (mj_fwd_argmax, 32 blocks per row): ties across
  * blocks, NaN, rows of -inf, vocabularies that do not divide evenly, twice
  * in a row (its counters must reset), against mj_sample at temperature 0.
@@ -24,6 +28,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "cuda_engine.h"
 #include "cuda_fwd.h"
 #include "cuda_kernels.h"
 #include "engine.h"
@@ -383,6 +388,89 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
     mj_test_model_release(&m);
 }
 
+/* One row (fusion_seed, 5 segments) through LONG_STEPS appends of the
+ * given tokens, its key count crossing a 64-key block boundary while the
+ * decode split count stays the same: logits [LONG_STEPS x V] and the seqs'
+ * graph captures.  0 or -1. */
+enum { LONG_STEPS = 12 };
+static int run_long(mj_engine *e, const mj_program *p, const mj_mask_fns *f, const int32_t *tok, const mj_value *annot,
+                    int32_t n, float *out, long long *captures) {
+    int32_t V = mj_engine_model(e)->cfg.vocab;
+    char err[512] = "";
+    mj_row_spec spec = {tok, n, annot, NULL, NULL, n};
+    mj_seqs *s = mj_seqs_init(e, p, f, 1, &spec, LONG_STEPS, err, sizeof err);
+    if (!s) { fprintf(stderr, "row of %d: %s\n", n, err); return -1; }
+    int rc = mj_seqs_prefill(s, out);
+    for (int st = 0; rc == 0 && st < LONG_STEPS; st++) rc = mj_seqs_append(s, &tok[st], out + (size_t)st * V);
+    if (rc != 0) fprintf(stderr, "row of %d: %s\n", n, mj_seqs_error(s));
+    mj_cuda_stats stats;
+    mj_cuda_seqs_stats(s, &stats);
+    *captures = stats.graph_captures;
+    mj_seqs_free(s);
+    return rc;
+}
+
+/* A generation replays one decode graph: the graph's key is the attention
+ * plan's launch shape (split count chosen for the row's capacity), not the
+ * row's key block count, so a row growing past a 64-key boundary keeps its
+ * graph (the older key re-captured: MJ_CUDA_GRAPH_KEY=blocks) and the
+ * replayed steps equal eager ones bit for bit across the boundary.  n: the
+ * prompt, 6 keys short of a block boundary. */
+static void check_long_graph(int32_t n) {
+    mj_model m;
+    model_make(&m, MJ_ARCH_LLAMA, 64, 4, 2);
+    int32_t V = m.cfg.vocab;
+    mj_program *p = load_mask("fusion_seed");
+    int a_seg = p ? mj_program_find_tokens(p, "seg") : -1;
+    CHECK(p != NULL && a_seg >= 0);
+    int32_t *tok = malloc((size_t)n * sizeof *tok);
+    mj_value *annot = calloc((size_t)p->n_tokens * (size_t)n, sizeof *annot);
+    for (int32_t i = 0; i < n; i++) {
+        tok[i] = 1 + (int32_t)((frand() + 1.0f) * 0.5f * (float)(V - 2));
+        annot[(size_t)a_seg * (size_t)n + (size_t)i].i = (int32_t)((int64_t)i * 5 / n);
+    }
+    char err[512] = "";
+    mj_engine *e = mj_engine_init(&m, MJ_DEVICE_CUDA, 0, err, sizeof err);
+    CHECKF(e != NULL, "row of %d: %s", n, err);
+    mj_mask_fns f = mj_interp_fns(p);
+    size_t nl = (size_t)(LONG_STEPS) * (size_t)V;
+    float *a = malloc(nl * sizeof *a), *b = malloc(nl * sizeof *b), *c = malloc(nl * sizeof *c);
+    long long cap_a = -1, cap_b = -1, cap_c = -1;
+    int rc = e ? run_long(e, p, &f, tok, annot, n, a, &cap_a) : -1;
+    setenv("MJ_CUDA_GRAPHS", "0", 1);
+    rc |= e ? run_long(e, p, &f, tok, annot, n, b, &cap_b) : -1;
+    unsetenv("MJ_CUDA_GRAPHS");
+    setenv("MJ_CUDA_GRAPH_KEY", "blocks", 1);
+    rc |= e ? run_long(e, p, &f, tok, annot, n, c, &cap_c) : -1;
+    unsetenv("MJ_CUDA_GRAPH_KEY");
+    /* the embedding by its own kernel instead of layer 0's q|k|v product: the same values */
+    float *d = malloc(nl * sizeof *d);
+    long long cap_d = -1;
+    setenv("MJ_CUDA_FUSE_EMBED", "0", 1);
+    rc |= e ? run_long(e, p, &f, tok, annot, n, d, &cap_d) : -1;
+    unsetenv("MJ_CUDA_FUSE_EMBED");
+    CHECKF(rc == 0, "row of %d: runs", n);
+    if (rc == 0) {
+        printf("  row of %d + %d tokens: graph captures %lld (key: blocks %lld, eager %lld)\n", n, LONG_STEPS,
+               cap_a, cap_c, cap_b);
+        CHECKF(cap_a == 1, "row of %d: %lld graph captures, expected one for the whole generation", n, cap_a);
+        CHECKF(cap_c == 2, "row of %d: the block-count key captured %lld graphs, expected 2 (one boundary)", n, cap_c);
+        CHECKF(memcmp(a, b, nl * sizeof *a) == 0, "row of %d: replayed steps differ from eager ones", n);
+        CHECKF(memcmp(c, b, nl * sizeof *c) == 0, "row of %d: the block-count key's steps differ from eager ones", n);
+        CHECKF(memcmp(d, a, nl * sizeof *d) == 0, "row of %d: the embedding kernel gives other logits than the "
+                                                  "embedding gathered by layer 0's q|k|v product", n);
+    }
+    free(d);
+    mj_engine_free(e);
+    free(a);
+    free(b);
+    free(c);
+    free(tok);
+    free(annot);
+    mj_program_free(p);
+    mj_test_model_release(&m);
+}
+
 /* mj_fwd_argmax on crafted rows of V logits against mj_sample (greedy):
  * the largest value, lowest index among equals, NaN never wins, 0 when no
  * value beats -inf. */
@@ -411,19 +499,32 @@ static void check_argmax(int32_t V) {
     mj_cu_ptr d_x = 0, d_g = 0;
     int rc = mj_cu_alloc(cu, &d_x, (size_t)NR * (size_t)V * 4) || mj_cu_alloc(cu, &d_g, cuda_greedy_bytes(NR)) ||
              mj_cu_upload(cu, d_x, x, (size_t)NR * (size_t)V * 4) || mj_cu_memset8(cu, d_g, 0, cuda_greedy_bytes(NR));
-    mj_cu_ptr cnt = d_g + cuda_greedy_cnt_offset(NR), part = d_g + cuda_greedy_part_offset(NR);
-    void *args[] = {&d_x, &d_g, &cnt, &part, &V};
-    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+    mj_cu_ptr cnt = d_g + cuda_greedy_cnt_offset(NR), part = d_g + cuda_greedy_part_offset(NR), host = 0;
+    mj_cu_ptr seq = d_g + cuda_greedy_seq_offset(NR);
+    int hstride = NR;
+    void *args[] = {&d_x, &d_g, &cnt, &part, &V, &host, &seq, &hstride};
+    /* passes 1 and 2 also write the picks into mapped host memory, halves 0 and 1 */
+    int32_t *hmap = NULL;
+    mj_cu_ptr dmap = 0;
+    rc = rc || mj_cu_host_alloc_mapped(cu, (void **)&hmap, &dmap, 2 * NR * sizeof(int32_t));
+    for (int pass = 0; rc == 0 && pass < 3; pass++) {
         int32_t ids[NR];
+        host = pass ? dmap : 0;
+        if (pass) memset(hmap + (pass - 1) * NR, 0x7f, NR * sizeof(int32_t));
         rc = mj_cu_memset8(cu, d_g, 0xff, cuda_greedy_cnt_offset(NR)) ||   /* picks only: counters stay as left */
              mj_cu_launch(cu, k.fn[FK_ARGMAX], CUDA_ARGMAX_BLOCKS, NR, 1, 256, 0, args) || mj_cu_sync(cu) ||
              mj_cu_download(cu, ids, d_g, sizeof ids);
         for (int r = 0; rc == 0 && r < NR; r++) {
-            int32_t host = mj_sample(x + (int64_t)r * V, V, &greedy, NULL);
-            CHECKF(ids[r] == host, "argmax V=%d pass %d row %d: device %d, host %d", V, pass, r, ids[r], host);
-            if (want[r] >= 0) CHECKF(host == want[r], "argmax V=%d row %d: host %d, expected %d", V, r, host, want[r]);
+            int32_t host_pick = mj_sample(x + (int64_t)r * V, V, &greedy, NULL);
+            CHECKF(ids[r] == host_pick, "argmax V=%d pass %d row %d: device %d, host %d", V, pass, r, ids[r], host_pick);
+            if (want[r] >= 0)
+                CHECKF(host_pick == want[r], "argmax V=%d row %d: host %d, expected %d", V, r, host_pick, want[r]);
+            if (pass)
+                CHECKF(hmap[(pass - 1) * NR + r] == ids[r], "argmax V=%d pass %d row %d: mapped pick %d, not %d", V,
+                       pass, r, hmap[(pass - 1) * NR + r], ids[r]);
         }
     }
+    mj_cu_host_free(cu, hmap);
     CHECKF(rc == 0, "argmax V=%d: %s", V, mj_cu_error(cu));
     mj_cu_free(cu, d_x);
     mj_cu_free(cu, d_g);
@@ -451,6 +552,13 @@ int main(void) {
     quick = qv && *qv == '1';
     const int32_t vocabs[] = {1, 31, 1000, 128256, 151936};
     for (size_t i = 0; i < sizeof vocabs / sizeof vocabs[0]; i++) check_argmax(vocabs[i]);
+    mj_cu *cu = mj_cu_open(err, sizeof err);
+    int sms = cu ? mj_cu_sm_count(cu) : 0;   /* the process-wide handle: nothing to close */
+    CHECKF(sms > 0, "SM count: %s", err);
+    if (sms > 0) {
+        check_long_graph(64 * 3 - 6);              /* fewer key blocks than splits would fill */
+        check_long_graph(64 * (sms / 2 + 2) - 6);  /* 2 KV heads: more blocks than SMs / 2 splits */
+    }
     const char *masks[] = {"fusion_seed", "causal", "fusion_shared_prefix", "alibi"};
     if (quick) {
         check_model("llama D64 H4/2 llama3-rope", MJ_ARCH_LLAMA, 64, 4, 2, masks[0]);
