@@ -15,7 +15,9 @@
  *   decode  batch 1, the parity prompt, 256 greedy steps timed, for each
  *           engine configuration of decode_cfg (MJ_BENCH_DECODE=0,3 picks
  *           rows): the default, its switches one by one, H11's default,
- *           eager, cuBLASLt only
+ *           eager, cuBLASLt only; MJ_BENCH_DECODE_PROMPT=N shortens the
+ *           prompt of the rows that name none, MJ_BENCH_DECODE_CUSTOM=
+ *           "ENV;ENV" adds a row per ENV (per-seqs switches)
  *   e2e     every e2e row: prefill then 10 greedy tokens, all rows in one
  *           batch and in batches of 16 (OUT/e2e_tokens.txt)
  * Prints one JSON object per measurement on stdout. */
@@ -272,6 +274,15 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
      "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOOP=1 MJ_ATTN_DEV_SKIP_COMBINE=1", 0},
     {"attention: K/V blocks computed but not loaded (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOLOAD=1", 0},
     {"attention: K/V blocks loaded, no math (timing only)", "MJ_ATTN_DECODE_DEFINES=MJ_DECODE_DEV_NOMATH=1", 0},
+    {"graph keyed on the rows' 64-key block counts (re-captured every 64 tokens; before session 10)",
+     "MJ_CUDA_GRAPH_KEY=blocks", 0},
+    {"attention: 17 splits", "MJ_ATTN_DECODE_SPLITS=17", 0},
+    {"attention: 8 splits (one cluster, no combine kernel)", "MJ_ATTN_DECODE_SPLITS=8", 0},
+    {"attention splits for 3 CTAs/SM", "MJ_ATTN_DECODE_CTAS=3", 0},
+    {"attention plans upload everything and rebuild the summaries each step (before session 10)",
+     "MJ_ATTN_PLAN_FULL=1", 0},
+    {"greedy picks downloaded after each step (before session 10)", "MJ_CUDA_MAPPED_PICKS=0", 0},
+    {"embedding by its own kernel (before session 10)", "MJ_CUDA_FUSE_EMBED=0", 0},
 };
 /* Each NAME=VALUE word of env (the name ends at the first '='): set, or
  * with unset, removed from the environment. */
@@ -308,6 +319,9 @@ static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
                 return 1;
             }
     const char *pick = getenv("MJ_BENCH_DECODE");
+    /* MJ_BENCH_DECODE_PROMPT=N: the prompt of every row that names none */
+    const char *pv = getenv("MJ_BENCH_DECODE_PROMPT");
+    const int32_t prompt = pv && atoi(pv) > 0 && atoi(pv) < n ? atoi(pv) : n;
     int rc = 0;
     for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++) {
         if (pick && *pick) {
@@ -322,8 +336,28 @@ static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
             if (!found) continue;
         }
         set_decode_env(decode_cfg[i].env);
-        int32_t len = decode_cfg[i].prompt > 0 && decode_cfg[i].prompt < n ? decode_cfg[i].prompt : n;
+        int32_t len = decode_cfg[i].prompt > 0 && decode_cfg[i].prompt < n ? decode_cfg[i].prompt : prompt;
         rc |= decode_run(c, tok, len, 256, decode_cfg[i].label);
+    }
+    /* MJ_BENCH_DECODE_CUSTOM="ENV;ENV...": one more row per ENV (NAME=VALUE
+     * words of per-seqs switches), labelled by it */
+    const char *cust = getenv("MJ_BENCH_DECODE_CUSTOM");
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", cust ? cust : "");
+    for (char *save = NULL, *e = strtok_r(buf, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
+        if (strstr(e, "MJ_CUDA_FWD_DEFINES=") || strstr(e, "MJ_CUDA_GEMV_UNROLL=")) {
+            fprintf(stderr, "gpu_forward: custom decode row '%s' sets a switch read when the engine opens\n", e);
+            rc = 1;
+            continue;
+        }
+        char label[300], all[1024];
+        snprintf(label, sizeof label, "custom: %s", e);
+        snprintf(all, sizeof all, "%s", cust);   /* every custom row's switches unset first */
+        for (char *q = all; *q; q++)
+            if (*q == ';') *q = ' ';
+        env_words(all, true);
+        set_decode_env(e);
+        rc |= decode_run(c, tok, prompt, 256, label);
     }
     set_decode_env("");
     return rc;
