@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cuda_attn_impl.h"
+#include "switches.h"
 
 static int fail(mj_attn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(mj_attn *a, const char *fmt, ...) {
@@ -52,15 +53,10 @@ static int env_qtile(void) {
     const char *qt = getenv("MJ_ATTN_QTILE");
     return qt && atoi(qt) == 128 ? 128 : 64;
 }
-/* A switch: dflt when unset or empty, else on unless "0". */
-static bool env_flag(const char *name, bool dflt) {
-    const char *w = getenv(name);
-    return w && *w ? strcmp(w, "0") != 0 : dflt;
-}
-static bool env_no_wgmma(void) { return env_flag("MJ_ATTN_NO_WGMMA", false); }
+static bool env_no_wgmma(void) { return mj_switch_flag("MJ_ATTN_NO_WGMMA", false); }
 /* attn_prefill_ws loads K/V with TMA unless MJ_ATTN_TMA=0 (H100: 1.3-1.6x
  * faster from 8k tokens on; bench/RESULTS.md). */
-static bool env_tma(void) { return env_flag("MJ_ATTN_TMA", true); }
+static bool env_tma(void) { return mj_switch_flag("MJ_ATTN_TMA", true); }
 /* MJ_ATTN_PERSIST: 1 on, 0 off, -1 (unset, empty or "auto") auto. */
 static int env_persist(void) {
     const char *v = getenv("MJ_ATTN_PERSIST");
@@ -115,7 +111,7 @@ static int decode_cluster_max(void) {
 /* Whether prefill for arch runs attn_prefill_ws: sm_90a unless MJ_ATTN_WS=0
  * or MJ_ATTN_NO_WGMMA is set. */
 static bool use_ws(const char *arch) {
-    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && env_flag("MJ_ATTN_WS", true);
+    return arch && !strcmp(arch, "sm_90a") && !env_no_wgmma() && mj_switch_flag("MJ_ATTN_WS", true);
 }
 
 /* Tensor maps of the plan's K and V for attn_prefill_ws built with MJ_WS_TMA
@@ -240,9 +236,9 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->decode_ctas = decode_ctas_per_sm();
     a->cluster_max = decode_cluster_max();
     a->decode_splits = decode_splits_env();
-    a->plan_full = env_flag("MJ_ATTN_PLAN_FULL", false);
-    a->combine_pdl = env_flag("MJ_ATTN_COMBINE_PDL", true);
-    a->dev_skip_combine = env_flag("MJ_ATTN_DEV_SKIP_COMBINE", false);
+    a->plan_full = mj_switch_flag("MJ_ATTN_PLAN_FULL", false);
+    a->combine_pdl = mj_switch_flag("MJ_ATTN_COMBINE_PDL", true);
+    a->dev_skip_combine = mj_switch_flag("MJ_ATTN_DEV_SKIP_COMBINE", false);
     if (load_kernel(a, K_PREFILL, cache, d) != 0 || load_kernel(a, K_DECODE, cache, d) != 0)
         goto bad;
     if (mj_cu_function(cu, a->mod[K_PREFILL], "mj_attn_prefill", &a->fn_prefill) ||
@@ -355,7 +351,7 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
         /* bitmask slots for PARTIAL blocks: at most one per list entry, at most 64 MB */
         int64_t entries = (int64_t)b->n_rows * P->n_hgroups * P->max_qtiles * P->max_kblocks;
         int64_t cap = ((int64_t)64 << 20) / ((int64_t)a->qtile * 8);
-        P->pmask_cap = env_flag("MJ_ATTN_NO_PMASK", false) ? 0 : (int32_t)(entries < cap ? entries : cap);
+        P->pmask_cap = mj_switch_flag("MJ_ATTN_NO_PMASK", false) ? 0 : (int32_t)(entries < cap ? entries : cap);
         return 0;
     }
     if (max_q > MJ_ATTN_DECODE_ROWS)

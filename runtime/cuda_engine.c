@@ -35,6 +35,7 @@
 #include "cpu_internal.h"
 #include "cuda_fwd.h"
 #include "interp.h"
+#include "switches.h"
 
 /* Tokens per forward chunk (a row's new tokens are never split). */
 #define CUDA_CHUNK_TOKENS 8192
@@ -45,19 +46,6 @@ static double now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-/* getenv as a flag: unset or empty gives def, "0" gives false. */
-static bool env_flag(const char *name, bool def) {
-    const char *v = getenv(name);
-    if (!v || !*v) return def;
-    return strcmp(v, "0") != 0;
-}
-
-/* getenv as an integer: unset or empty gives def, else atoi. */
-static int env_int(const char *name, int def) {
-    const char *v = getenv(name);
-    return v && *v ? atoi(v) : def;
 }
 
 static int attn_mode_env(void) {
@@ -298,7 +286,7 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
     for (int r = 0; r < n; r++) cs->prev_idx[r] = -1;
     /* picks written by the argmax kernel into mapped host memory; without
      * (an old driver, or MJ_CUDA_MAPPED_PICKS=0) they are downloaded */
-    if (env_flag("MJ_CUDA_MAPPED_PICKS", true) &&
+    if (mj_switch_flag("MJ_CUDA_MAPPED_PICKS", true) &&
         mj_cu_host_alloc_mapped(cu, (void **)&cs->h_map, &cs->d_map, (size_t)(2 * n) * 4) != 0) {
         cs->h_map = NULL;
         cs->d_map = 0;
@@ -315,23 +303,23 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     cuda_seqs *cs = calloc(1, sizeof *cs);
     if (!cs) { snprintf(err, errn, "out of memory"); return -1; }
     s->impl = cs;
-    ce->skinny = env_flag("MJ_CUDA_SKINNY", true);
-    ce->fuse_norm = env_flag("MJ_CUDA_FUSE_NORM", true);
-    ce->fuse_rope = env_flag("MJ_CUDA_FUSE_ROPE", true) && ce->D % 8 == 0;
-    ce->norm_smem = env_flag("MJ_CUDA_NORM_SMEM", true);
-    ce->pdl = env_flag("MJ_CUDA_PDL", true) && mj_cu_pdl_available(ce->cu);
-    ce->attn_pdl = env_flag("MJ_CUDA_ATTN_PDL", true);
-    ce->graphs = env_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
+    ce->skinny = mj_switch_flag("MJ_CUDA_SKINNY", true);
+    ce->fuse_norm = mj_switch_flag("MJ_CUDA_FUSE_NORM", true);
+    ce->fuse_rope = mj_switch_flag("MJ_CUDA_FUSE_ROPE", true) && ce->D % 8 == 0;
+    ce->norm_smem = mj_switch_flag("MJ_CUDA_NORM_SMEM", true);
+    ce->pdl = mj_switch_flag("MJ_CUDA_PDL", true) && mj_cu_pdl_available(ce->cu);
+    ce->attn_pdl = mj_switch_flag("MJ_CUDA_ATTN_PDL", true);
+    ce->graphs = mj_switch_flag("MJ_CUDA_GRAPHS", true) && mj_cu_graphs_available(ce->cu);
     ce->attn_mode = attn_mode_env();
-    ce->ksplit = env_int("MJ_CUDA_KSPLIT", 1);
-    ce->rope_ksplit = env_flag("MJ_CUDA_ROPE_KSPLIT", false);
-    ce->gemv_pf = env_int("MJ_CUDA_GEMV_PF", 1);
-    ce->gemv_pf_next = env_int("MJ_CUDA_GEMV_PF_NEXT", 7);
-    ce->gemv_xs = env_int("MJ_CUDA_GEMV_XS", 1);
-    ce->debug_sync = env_flag("MJ_CUDA_DEBUG_SYNC", false);
-    ce->dev_skip_attn = env_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
-    ce->dev_skip_copies = env_int("MJ_CUDA_DEV_SKIP_COPIES", 0);
-    ce->fuse_embed = env_flag("MJ_CUDA_FUSE_EMBED", true);
+    ce->ksplit = mj_switch_int("MJ_CUDA_KSPLIT", 1);
+    ce->rope_ksplit = mj_switch_flag("MJ_CUDA_ROPE_KSPLIT", false);
+    ce->gemv_pf = mj_switch_int("MJ_CUDA_GEMV_PF", 1);
+    ce->gemv_pf_next = mj_switch_int("MJ_CUDA_GEMV_PF_NEXT", 7);
+    ce->gemv_xs = mj_switch_int("MJ_CUDA_GEMV_XS", 1);
+    ce->debug_sync = mj_switch_flag("MJ_CUDA_DEBUG_SYNC", false);
+    ce->dev_skip_attn = mj_switch_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
+    ce->dev_skip_copies = mj_switch_int("MJ_CUDA_DEV_SKIP_COPIES", 0);
+    ce->fuse_embed = mj_switch_flag("MJ_CUDA_FUSE_EMBED", true);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;
     cs->k_start = calloc((size_t)n, sizeof *cs->k_start);

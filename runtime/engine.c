@@ -13,6 +13,7 @@
 #include "errbuf.h"
 #include "blocks.h"
 #include "engine_impl.h"
+#include "switches.h"
 
 #if defined(__has_include)
 #if __has_include("cuda_engine.h")
@@ -199,10 +200,7 @@ static int prefix_check_row(mj_seqs *s, int r, const mj_prefix *pre) {
 /* ---- seqs ------------------------------------------------------------------------- */
 
 /* Run-ahead greedy decoding unless MJ_RUN_AHEAD=0. */
-static bool env_run_ahead(void) {
-    const char *v = getenv("MJ_RUN_AHEAD");
-    return !(v && !strcmp(v, "0"));
-}
+static bool env_run_ahead(void) { return mj_switch_flag("MJ_RUN_AHEAD", true); }
 
 mj_seqs *mj_seqs_init_prefix(mj_engine *e, const mj_prefix *pre, const mj_program *prog,
                              const mj_mask_fns *fns, int n_rows, const mj_row_spec *rows,
