@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cuda_attn_impl.h"
+#include "hashmap.h"
 #include "switches.h"
 
 static int fail(mj_attn *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -24,7 +25,6 @@ static int fail(mj_attn *a, const char *fmt, ...) {
     return -1;
 }
 int attn_cu_fail(mj_attn *a, const char *what) { return fail(a, "%s: %s", what, mj_cu_error(a->cu)); }
-static int cu_fail(mj_attn *a, const char *what) { return attn_cu_fail(a, what); }
 
 const char *mj_attn_error(const mj_attn *a) { return a->err; }
 
@@ -87,8 +87,7 @@ static int64_t decode_ctas_per_sm(void) {
  * unset or 0 follows MJ_ATTN_DECODE_CTAS), clamped to the plan's key
  * blocks. */
 static int64_t decode_splits_env(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_SPLITS");
-    int n = v && *v ? atoi(v) : 0;
+    int n = mj_switch_int("MJ_ATTN_DECODE_SPLITS", 0);
     return n >= 1 && n <= 65535 ? n : 0;
 }
 
@@ -103,8 +102,7 @@ static int64_t decode_splits_env(void) {
  * the decode kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 ->
  * 0.0247 ms), unless MJ_ATTN_COMBINE_PDL=0. */
 static int decode_cluster_max(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_CLUSTER");
-    int n = v && *v ? atoi(v) : 8;
+    int n = mj_switch_int("MJ_ATTN_DECODE_CLUSTER", 8);
     return n >= 2 && n <= 16 ? n : 0;
 }
 
@@ -205,7 +203,7 @@ static int load_persist(mj_attn *a) {
                mj_cu_function(a->cu, a->mod_persist, "mj_attn_prefill", &a->fn_persist) != 0 ||
                mj_cu_module_int(a->cu, a->mod_persist, "mj_prefill_smem", &a->smem_persist) != 0 ||
                mj_cu_set_smem(a->cu, a->fn_persist, a->smem_persist) != 0) {
-        rc = cu_fail(a, "persistent prefill kernel");
+        rc = attn_cu_fail(a, "persistent prefill kernel");
         mj_cu_module_unload(a->cu, a->mod_persist);
         a->mod_persist = a->fn_persist = NULL;
     }
@@ -316,14 +314,14 @@ static int launch_mask_work(mj_attn *a, int max_sblocks) {
     int64_t n = (int64_t)a->p->n_tokens * max_sblocks;
     if (n > 0 && mj_cu_launch(a->cu, a->fn_summary[k], (unsigned)((n + 127) / 128), (unsigned)a->prm.n_rows, 1,
                               128, 0, args) != 0)
-        return cu_fail(a, "summary kernel");
+        return attn_cu_fail(a, "summary kernel");
     if (a->decode) return 0;
     if (mj_cu_launch(a->cu, a->fn_block_map, (unsigned)a->prm.max_qtiles, (unsigned)a->prm.n_hgroups,
                      (unsigned)a->prm.n_rows, 32, 0, args) != 0)
-        return cu_fail(a, "block-map kernel");
+        return attn_cu_fail(a, "block-map kernel");
     int grid = a->prm.pmask_cap < 8 * mj_cu_sm_count(a->cu) ? a->prm.pmask_cap : 8 * mj_cu_sm_count(a->cu);
     if (grid > 0 && mj_cu_launch(a->cu, a->fn_partial, (unsigned)grid, 1, 1, (unsigned)a->qtile, 0, args) != 0)
-        return cu_fail(a, "partial-mask kernel");
+        return attn_cu_fail(a, "partial-mask kernel");
     return 0;
 }
 
@@ -377,7 +375,7 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
     P->n_splits = (int32_t)(want < 1 ? 1 : want);
     if (a->cluster_max && P->n_splits > 1 && P->n_splits <= a->cluster_max && mj_cu_pdl_available(a->cu)) {
         if (P->n_splits > 8 && !a->big_clusters) {
-            if (mj_cu_allow_big_clusters(a->cu, a->fn_decode) != 0) return cu_fail(a, "decode cluster size");
+            if (mj_cu_allow_big_clusters(a->cu, a->fn_decode) != 0) return attn_cu_fail(a, "decode cluster size");
             a->big_clusters = true;
         }
         a->cluster = P->n_splits;
@@ -430,7 +428,7 @@ static int persist_choose(mj_attn *a, const mj_attn_batch *b) {
     if (a->persist_mode < 0) {
         if (tiles * P->n_heads < PERSIST_TILES_PER_SM * sms) return 0;
         double mean = plan_mean_steps(a, tiles);
-        if (mean < 0) return cu_fail(a, "persistent prefill: block counts");
+        if (mean < 0) return attn_cu_fail(a, "persistent prefill: block counts");
         if (mean > PERSIST_MEAN_STEPS) return 0;
     }
     if (load_persist(a) != 0) return -1;
@@ -517,14 +515,14 @@ int mj_attn_run(mj_attn *a) {
             P->tile_base = a->tile_base;
             a->tile_base += (uint64_t)P->n_heads * (uint64_t)P->n_rows * (uint64_t)P->max_qtiles;
             return mj_cu_launch(a->cu, a->fn_persist, a->persist_grid, 1, 1, 384, (unsigned)a->smem_persist,
-                                a->tma_req ? ws_args : args) != 0 ? cu_fail(a, "persistent prefill kernel") : 0;
+                                a->tma_req ? ws_args : args) != 0 ? attn_cu_fail(a, "persistent prefill kernel") : 0;
         }
         int rc = a->warp_spec ? mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->n_heads, (unsigned)P->n_rows,
                                       (unsigned)P->max_qtiles, 384, (unsigned)a->smem[K_PREFILL],
                                       a->tma_req ? ws_args : args)
                        : mj_cu_launch(a->cu, a->fn_prefill, (unsigned)P->max_qtiles, (unsigned)P->n_heads,
                                       (unsigned)P->n_rows, (unsigned)a->qtile * 2, (unsigned)a->smem[K_PREFILL], args);
-        return rc != 0 ? cu_fail(a, "prefill kernel") : 0;
+        return rc != 0 ? attn_cu_fail(a, "prefill kernel") : 0;
     }
     int G = P->n_heads / P->n_kv_heads;
     int chunks = (G + P->heads_per_chunk - 1) / P->heads_per_chunk;
@@ -532,41 +530,40 @@ int mj_attn_run(mj_attn *a) {
         if (mj_cu_launch_ex(a->cu, mj_cu_get_stream(a->cu), a->fn_decode, (unsigned)P->n_splits,
                             (unsigned)(P->n_kv_heads * chunks), (unsigned)P->n_rows, 128,
                             (unsigned)a->smem[K_DECODE], args, a->pdl, (unsigned)a->cluster) != 0)
-            return cu_fail(a, "decode kernel (cluster)");
+            return attn_cu_fail(a, "decode kernel (cluster)");
         return 0;
     }
     if (decode_launch(a, a->fn_decode, (unsigned)P->n_splits, (unsigned)(P->n_kv_heads * chunks),
                       (unsigned)P->n_rows, 128, (unsigned)a->smem[K_DECODE], args) != 0)
-        return cu_fail(a, "decode kernel");
+        return attn_cu_fail(a, "decode kernel");
     if (P->n_splits > 1 && a->total_q > 0 && !a->dev_skip_combine &&
         (a->combine_pdl && !a->pdl
              ? mj_cu_launch_pdl(a->cu, mj_cu_get_stream(a->cu), a->fn_combine, (unsigned)a->total_q,
                                 (unsigned)P->n_heads, 1, (unsigned)a->head_dim, 0, args)
              : decode_launch(a, a->fn_combine, (unsigned)a->total_q, (unsigned)P->n_heads, 1,
                              (unsigned)a->head_dim, 0, args)) != 0)
-        return cu_fail(a, "decode combine kernel");
+        return attn_cu_fail(a, "decode combine kernel");
     return 0;
-}
-
-/* FNV-1a over n bytes, continuing from h. */
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n) {
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
 }
 
 uint64_t mj_attn_launch_key(const mj_attn *a) {
     if (!a->planned || !a->decode) return 0;
     /* the decode kernels do not read max_kblocks (they count their blocks from
      * k_len); everything else of the params block goes into the launches */
-    mj_attn_params P = a->prm;
-    P.max_kblocks = 0;
     struct {
+        mj_attn_params P;
         int32_t cluster, total_q, smem, pdl, combine_pdl, skip_combine;
-    } shape = {a->cluster, a->total_q, a->smem[K_DECODE], a->pdl, a->combine_pdl, a->dev_skip_combine};
-    uint64_t h = fnv_bytes(0xcbf29ce484222325ull, &P, sizeof P);
-    h = fnv_bytes(h, &shape, sizeof shape);
-    return h | 1;   /* never 0 */
+    } k;
+    memset(&k, 0, sizeof k);
+    k.P = a->prm;
+    k.P.max_kblocks = 0;
+    k.cluster = a->cluster;
+    k.total_q = a->total_q;
+    k.smem = a->smem[K_DECODE];
+    k.pdl = a->pdl;
+    k.combine_pdl = a->combine_pdl;
+    k.skip_combine = a->dev_skip_combine;
+    return mj_hash_bytes(&k, sizeof k) | 1;   /* never 0 */
 }
 
 void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }
@@ -599,7 +596,7 @@ int mj_attn_positions(mj_attn *a, mj_cu_ptr out) {
     void *args[] = {&P};
     if (mj_cu_launch(a->cu, a->fn_positions, (unsigned)((a->max_q + 127) / 128), (unsigned)P.n_rows, 1, 128, 0,
                      args) != 0)
-        return cu_fail(a, "positions kernel");
+        return attn_cu_fail(a, "positions kernel");
     return 0;
 }
 
@@ -620,7 +617,7 @@ int mj_attn_block_stats(mj_attn *a, int64_t *visited, int64_t *full, int64_t *to
         *total = a->total_pairs;
         rc = 0;
     } else if (cnt && lst) {
-        cu_fail(a, "block stats");
+        attn_cu_fail(a, "block stats");
     }
     free(cnt);
     free(lst);

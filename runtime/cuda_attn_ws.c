@@ -108,10 +108,12 @@ int attn_workspace_ensure(mj_attn *a, size_t bytes) {
 }
 
 /* Whether the summary kernel's inputs differ between the device's image
- * a->img and the new one h (same layout): the summaries' descriptors, the
- * annotation data, or an environment's annotation table. */
-static bool summaries_stale(const mj_attn *a, const layout *L, const uint8_t *h, int n_rows) {
-    if (memcmp(a->img + L->sums, h + L->sums, L->staged - L->sums)) return true;
+ * a->img and the new one h (same layout), given that their last differing
+ * byte is below end: the summaries' descriptors or the annotation data (both
+ * from L->sums on), or an environment's annotation table (the rows'
+ * environments differ every step in their lengths anyway). */
+static bool summaries_stale(const mj_attn *a, const layout *L, const uint8_t *h, int n_rows, size_t end) {
+    if (end > L->sums) return true;
     for (int r = 0; r < n_rows; r++) {
         const mj_env *x = (const mj_env *)(a->img + L->envs) + r, *y = (const mj_env *)(h + L->envs) + r;
         if (x->tokens != y->tokens || x->tokens_len != y->tokens_len || x->tokens_stride != y->tokens_stride)
@@ -141,7 +143,7 @@ static void staging_delta(mj_attn *a, const layout *L, const uint8_t *h, int n_r
         while (e > f && a->img[e - 1] == h[e - 1]) e--;
         *lo = f & ~(size_t)15;
         *hi = f == e ? *lo : (e + 15) / 16 * 16 < n ? (e + 15) / 16 * 16 : n;
-        *stale = summaries_stale(a, L, h, n_rows);
+        *stale = summaries_stale(a, L, h, n_rows, f == e ? 0 : e);   /* e: end of the differing bytes */
     }
     a->img_ok = false;
     if (!a->decode || n > a->img_cap) {   /* prefill kernels write into [0, staged): no copy */
