@@ -150,14 +150,20 @@ static int qkv_ksplit(const cuda_engine *ce) {
     return ce->rope_ksplit || ce->ksplit == 2 ? skinny_ksplit(ce, ce->qkv_n, ce->hid) : 1;
 }
 
+/* Whether a fused layer's q|k|v product also does RoPE and the KV append
+ * (gemm_qkv_rope; models with q/k norm take the rope kernel). */
+static bool qkv_rope_fused(const cuda_engine *ce, const cuda_layer *w) {
+    return ce->fuse_rope && !w->q_norm && !w->k_norm;
+}
+
 /* Whether chunk c's embedding is gathered by layer 0's fused q|k|v product
  * (mj_fwd_gemv_rope_emb1: one token, no K split, its row staged in shared
  * memory) instead of mj_fwd_embed: the layer_fused -> gemm_qkv_rope path. */
 static bool embed_in_qkv(const mj_seqs *s, const cuda_chunk *c) {
     const cuda_engine *ce = s->e->impl;
     const cuda_layer *w = &ce->lw[0];
-    return ce->fuse_embed && ce->skinny && c->T == 1 && ce->fuse_norm && ce->fuse_rope && !w->q_norm &&
-           !w->k_norm && qkv_ksplit(ce) == 1 && norm_smem(ce, 1, ce->hid, w->attn_norm) > 0;
+    return ce->fuse_embed && ce->skinny && c->T == 1 && ce->fuse_norm && qkv_rope_fused(ce, w) &&
+           qkv_ksplit(ce) == 1 && norm_smem(ce, 1, ce->hid, w->attn_norm) > 0;
 }
 
 /* Layer l's q|k|v product of the chunk's T tokens with the RMSNorm, RoPE
@@ -244,7 +250,7 @@ static int layer_fused(mj_seqs *s, const cuda_chunk *c, int32_t l) {
     cuda_seqs *cs = s->impl;
     const cuda_layer *w = &ce->lw[l];
     int64_t T = c->T, hid = ce->hid, HD = (int64_t)ce->H * ce->D, I = ce->I;
-    if (ce->fuse_rope && !w->q_norm && !w->k_norm) {
+    if (qkv_rope_fused(ce, w)) {
         if (gemm_qkv_rope(s, T, l) != 0) return -1;
     } else if (gemm_n(s, true, T, ce->qkv_n, hid, cs->x, hid, w->attn_norm, w->wqkv, w->bqkv, cs->qkv, ce->qkv_n,
                       GV_BF16) ||
