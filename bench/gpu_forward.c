@@ -305,19 +305,56 @@ static void set_decode_env(const char *env) {
     env_words(env, false);
 }
 
-/* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index).  A
- * row that names a switch read only when the engine opens is refused: it
- * would measure the default kernels under its label. */
+/* The switch of env (NAME=VALUE words) that the engine reads only when it
+ * opens (the forward kernels' build), as "NAME=", or NULL: a decode row
+ * setting it would measure the default kernels under its label. */
+static const char *engine_open_switch(const char *env) {
+    static const char *const names[] = {"MJ_CUDA_FWD_DEFINES=", "MJ_CUDA_GEMV_UNROLL="};
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
+        if (strstr(env, names[j])) return names[j];
+    return NULL;
+}
+
+/* MJ_BENCH_DECODE_CUSTOM="ENV;ENV...": one more decode row per ENV
+ * (NAME=VALUE words of per-seqs switches), labelled by it, each with every
+ * custom row's switches unset first. */
+static int decode_custom(ctx *c, const int32_t *tok, int32_t prompt) {
+    const char *cust = getenv("MJ_BENCH_DECODE_CUSTOM");
+    char buf[1024], all[1024];
+    snprintf(buf, sizeof buf, "%s", cust ? cust : "");
+    snprintf(all, sizeof all, "%s", buf);
+    for (char *q = all; *q; q++)
+        if (*q == ';') *q = ' ';
+    int rc = 0;
+    for (char *save = NULL, *e = strtok_r(buf, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
+        const char *eo = engine_open_switch(e);
+        if (eo) {
+            fprintf(stderr, "gpu_forward: custom decode row '%s' sets %.*s, which the engine reads when it opens\n",
+                    e, (int)strlen(eo) - 1, eo);
+            rc = 1;
+            continue;
+        }
+        char label[300];
+        snprintf(label, sizeof label, "custom: %s", e);
+        env_words(all, true);
+        set_decode_env(e);
+        rc |= decode_run(c, tok, prompt, 256, label);
+    }
+    return rc;
+}
+
+/* Every decode_cfg row (MJ_BENCH_DECODE=i,j,... picks rows by index; a row
+ * that sets an engine-open switch is refused), then the custom rows. */
 static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
-    static const char *const engine_open[] = {"MJ_CUDA_FWD_DEFINES=", "MJ_CUDA_GEMV_UNROLL="};
-    for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++)
-        for (size_t j = 0; j < sizeof engine_open / sizeof engine_open[0]; j++)
-            if (strstr(decode_cfg[i].env, engine_open[j])) {
-                fprintf(stderr, "gpu_forward: decode row %zu sets %.*s, which the engine reads when it opens: "
-                                "set it on the command line instead\n",
-                        i, (int)strlen(engine_open[j]) - 1, engine_open[j]);
-                return 1;
-            }
+    for (size_t i = 0; i < sizeof decode_cfg / sizeof decode_cfg[0]; i++) {
+        const char *eo = engine_open_switch(decode_cfg[i].env);
+        if (eo) {
+            fprintf(stderr, "gpu_forward: decode row %zu sets %.*s, which the engine reads when it opens: "
+                            "set it on the command line instead\n",
+                    i, (int)strlen(eo) - 1, eo);
+            return 1;
+        }
+    }
     const char *pick = getenv("MJ_BENCH_DECODE");
     /* MJ_BENCH_DECODE_PROMPT=N: the prompt of every row that names none */
     const char *pv = getenv("MJ_BENCH_DECODE_PROMPT");
@@ -339,26 +376,7 @@ static int do_decode(ctx *c, const int32_t *tok, int32_t n) {
         int32_t len = decode_cfg[i].prompt > 0 && decode_cfg[i].prompt < n ? decode_cfg[i].prompt : prompt;
         rc |= decode_run(c, tok, len, 256, decode_cfg[i].label);
     }
-    /* MJ_BENCH_DECODE_CUSTOM="ENV;ENV...": one more row per ENV (NAME=VALUE
-     * words of per-seqs switches), labelled by it */
-    const char *cust = getenv("MJ_BENCH_DECODE_CUSTOM");
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", cust ? cust : "");
-    for (char *save = NULL, *e = strtok_r(buf, ";", &save); e; e = strtok_r(NULL, ";", &save)) {
-        if (strstr(e, "MJ_CUDA_FWD_DEFINES=") || strstr(e, "MJ_CUDA_GEMV_UNROLL=")) {
-            fprintf(stderr, "gpu_forward: custom decode row '%s' sets a switch read when the engine opens\n", e);
-            rc = 1;
-            continue;
-        }
-        char label[300], all[1024];
-        snprintf(label, sizeof label, "custom: %s", e);
-        snprintf(all, sizeof all, "%s", cust);   /* every custom row's switches unset first */
-        for (char *q = all; *q; q++)
-            if (*q == ';') *q = ' ';
-        env_words(all, true);
-        set_decode_env(e);
-        rc |= decode_run(c, tok, prompt, 256, label);
-    }
+    rc |= decode_custom(c, tok, prompt);
     set_decode_env("");
     return rc;
 }
