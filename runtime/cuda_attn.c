@@ -91,6 +91,36 @@ static int64_t decode_splits_env(void) {
     return n >= 1 && n <= 65535 ? n : 0;
 }
 
+/* How many more decode splits than one wave of CTAs a plan may take, in
+ * percent of the wave's count (MJ_ATTN_DECODE_SLACK=0..100, default 50; 0:
+ * the wave's count), when that shortens the chain of key blocks one split
+ * streams to at most DECODE_SHORT_CHAIN blocks. */
+static int64_t decode_slack_env(void) {
+    int n = mj_switch_int("MJ_ATTN_DECODE_SLACK", 50);
+    return n >= 0 && n <= 100 ? n : 50;
+}
+
+/* Where a split streams only a block or two, one block less is a large
+ * part of the attention's latency: batch 1 on an H100 (Llama-3B shape,
+ * capacity 2 048 + 264 keys: 19 splits of 2 blocks instead of 16 of 3;
+ * 1 250 + 264: 24 of 1 instead of 16 of 2) gained 0.02 ms a decode step.
+ * Longer chains lost with more splits (B=8: 3 splits instead of 2, +13 %;
+ * B=1 x 8 192 keys: 22 instead of 16, +6 %; bench/RESULTS.md, session 11). */
+enum { DECODE_SHORT_CHAIN = 2 };
+
+/* The split count for kb key blocks: want (one wave), or up to slack
+ * percent more where that brings the chain ceil(kb / splits) down to at
+ * most DECODE_SHORT_CHAIN blocks (the fewest splits for the shortest
+ * chain); never past cluster_max from at or below it (a cluster merges its
+ * splits without the combine kernel). */
+static int64_t decode_splits_shorter(int64_t want, int64_t kb, int64_t slack, int cluster_max) {
+    int64_t best = want, top = want + want * slack / 100;
+    if (cluster_max && want <= cluster_max && top > cluster_max) top = cluster_max;
+    for (int64_t s = want + 1; s <= top && s <= kb; s++)
+        if ((kb + s - 1) / s < (kb + best - 1) / best) best = s;
+    return (kb + best - 1) / best <= DECODE_SHORT_CHAIN ? best : want;
+}
+
 /* Decode splits merged without the combine kernel: when a decode plan has
  * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off),
  * they run as one thread-block cluster per (row, head chunk) and merge their
@@ -234,6 +264,7 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->decode_ctas = decode_ctas_per_sm();
     a->cluster_max = decode_cluster_max();
     a->decode_splits = decode_splits_env();
+    a->decode_slack = decode_slack_env();
     a->plan_full = mj_switch_flag("MJ_ATTN_PLAN_FULL", false);
     a->combine_pdl = mj_switch_flag("MJ_ATTN_COMBINE_PDL", true);
     a->dev_skip_combine = mj_switch_flag("MJ_ATTN_DEV_SKIP_COMBINE", false);
@@ -368,6 +399,7 @@ static int plan_shape(mj_attn *a, const mj_attn_batch *b, int max_q, int max_k) 
         if ((b->k_cap[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK > kb) kb = (b->k_cap[r] + MJ_ATTN_BLOCK - 1) / MJ_ATTN_BLOCK;
     /* about one wave of resident CTAs: splits beyond a wave only add a tail */
     int64_t want = a->decode_splits ? a->decode_splits : a->decode_ctas * mj_cu_sm_count(a->cu) / ctas;
+    if (!a->decode_splits && want >= 1) want = decode_splits_shorter(want, kb, a->decode_slack, a->cluster_max);
     int64_t min_splits = (kb + 255) / 256;    /* MAXB in attn_decode.cu.in */
     if (want > kb) want = kb;
     if (want < min_splits) want = min_splits;

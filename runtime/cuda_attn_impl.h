@@ -68,6 +68,7 @@ struct mj_attn {
     int64_t decode_ctas;       /* CTAs per SM the split count aims at (MJ_ATTN_DECODE_CTAS) */
     int cluster_max;           /* most splits merged in a cluster, 0: never (MJ_ATTN_DECODE_CLUSTER) */
     int64_t decode_splits;     /* fixed decode split count, 0: by decode_ctas (MJ_ATTN_DECODE_SPLITS) */
+    int64_t decode_slack;      /* percent more splits allowed for a shorter chain (MJ_ATTN_DECODE_SLACK) */
     bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */
     bool dev_skip_combine;     /* MJ_ATTN_DEV_SKIP_COMBINE=1: no combine kernel (timing only: wrong outputs) */
     bool big_clusters;         /* fn_decode may take clusters of more than 8 CTAs */

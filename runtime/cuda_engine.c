@@ -320,6 +320,8 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->dev_skip_attn = mj_switch_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
     ce->dev_skip_copies = mj_switch_int("MJ_CUDA_DEV_SKIP_COPIES", 0);
     ce->fuse_embed = mj_switch_flag("MJ_CUDA_FUSE_EMBED", true);
+    ce->argmax_blocks = mj_switch_int("MJ_CUDA_ARGMAX_BLOCKS", CUDA_ARGMAX_BLOCKS);
+    if (ce->argmax_blocks < 1 || ce->argmax_blocks > CUDA_ARGMAX_BLOCKS_MAX) ce->argmax_blocks = CUDA_ARGMAX_BLOCKS;
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;
     cs->k_start = calloc((size_t)n, sizeof *cs->k_start);

@@ -323,7 +323,7 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
         mj_cu_ptr seq = cs->d_greedy + (mj_cu_ptr)cuda_greedy_seq_offset(s->n_rows);
         int hstride = s->n_rows;
         void *gargs[] = {&cs->logits, &cs->d_greedy, &cnt, &part, &V, &cs->d_map, &seq, &hstride};
-        if (launch(s, FK_ARGMAX, CUDA_ARGMAX_BLOCKS, (unsigned)c->n, 256, gargs) != 0)
+        if (launch(s, FK_ARGMAX, (unsigned)ce->argmax_blocks, (unsigned)c->n, 256, gargs) != 0)
             return cu_fail(s, "greedy pick");
         if (cuda_debug_check(s, "greedy pick") != 0) return -1;
     }

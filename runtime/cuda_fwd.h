@@ -29,17 +29,20 @@
 
 /* Largest batch row count the skinny (memory-bound) matrix kernels take. */
 #define CUDA_SKINNY_MAX 8
-#define CUDA_ARGMAX_BLOCKS 32   /* blocks per row of mj_fwd_argmax (its gridDim.x) */
+/* Blocks per row of mj_fwd_argmax (its gridDim.x): CUDA_ARGMAX_BLOCKS by
+ * default, MJ_CUDA_ARGMAX_BLOCKS=1..CUDA_ARGMAX_BLOCKS_MAX (development). */
+#define CUDA_ARGMAX_BLOCKS 32
+#define CUDA_ARGMAX_BLOCKS_MAX 256
 
 /* d_greedy of n rows: picks (int32 [n]) at 0, counters (uint32 [n]) at
- * cuda_greedy_cnt_offset(n), partials (float2 [n][CUDA_ARGMAX_BLOCKS]) at
+ * cuda_greedy_cnt_offset(n), partials (float2 [n][CUDA_ARGMAX_BLOCKS_MAX]) at
  * cuda_greedy_part_offset(n) (8-aligned: 8 n bytes in), then the pick
  * sequence numbers (uint32 [n], mj_fwd_argmax's seq) at
  * cuda_greedy_seq_offset(n). */
 static inline size_t cuda_greedy_cnt_offset(int64_t n) { return (size_t)n * 4; }
 static inline size_t cuda_greedy_part_offset(int64_t n) { return (size_t)n * 8; }
 static inline size_t cuda_greedy_seq_offset(int64_t n) {
-    return cuda_greedy_part_offset(n) + (size_t)n * CUDA_ARGMAX_BLOCKS * 8;
+    return cuda_greedy_part_offset(n) + (size_t)n * CUDA_ARGMAX_BLOCKS_MAX * 8;
 }
 static inline size_t cuda_greedy_bytes(int64_t n) { return cuda_greedy_seq_offset(n) + (size_t)n * 4; }
 
@@ -79,6 +82,8 @@ typedef struct cuda_engine {
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
                                kernels in the skinny layers, to time what they cost inside a step */
+    int argmax_blocks;      /* mj_fwd_argmax's blocks per row (MJ_CUDA_ARGMAX_BLOCKS, default
+                               CUDA_ARGMAX_BLOCKS) */
     bool fuse_embed;        /* MJ_CUDA_FUSE_EMBED (default 1): decode's embedding gathered by the first
                                layer's fused q|k|v product instead of its own kernel */
     int dev_skip_copies;    /* MJ_CUDA_DEV_SKIP_COPIES bits (benchmarks only: wrong outputs after the
@@ -149,7 +154,7 @@ typedef struct cuda_seqs {
     float *h_logits;        /* pinned [n_rows x V] (also receives the greedy ids) */
     mj_cu_ptr d_greedy;     /* int32 [n_rows]: a greedy step's picks (mj_fwd_argmax), then its scratch:
                                uint32 counters [n_rows] (zero between launches), float2 partials
-                               [n_rows][CUDA_ARGMAX_BLOCKS] (cuda_greedy_bytes) */
+                               [n_rows][CUDA_ARGMAX_BLOCKS_MAX] (cuda_greedy_bytes) */
     bool want_greedy;       /* the step in progress ends with the argmax, not a logits download */
     bool embed_fused;       /* the chunk being launched gathers its embeddings in layer 0's q|k|v product */
     cuda_attn_ctx attn;

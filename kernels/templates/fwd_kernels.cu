@@ -745,8 +745,8 @@ static __device__ __forceinline__ void argmax_block(float &bv, int &bi, int V) {
     }
 }
 
-/* grid (CUDA_ARGMAX_BLOCKS of runtime/cuda_fwd.h, n), block 256: ids[b] = the index of the largest of
- * logits[b][0..V), lowest index among equals, NaN never wins, 0 when no value
+/* grid (B <= CUDA_ARGMAX_BLOCKS_MAX of runtime/cuda_fwd.h, n), block 256: ids[b] = the
+ * index of the largest of logits[b][0..V), lowest index among equals, NaN never wins, 0 when no value
  * beats -inf — exactly runtime/sample.c's host argmax (mj_sample at
  * temperature 0).  Block x of row b reduces its slice into part[b][x]; the
  * last block of the row to finish (counter cnt[b], left at 0 again for the

@@ -274,6 +274,9 @@ static const int lg_q[] = {16384}, lg_k[] = {16384};
  * persistent prefill kernel */
 static const int b82[] = {2048, 2048, 2048, 2048, 2048, 2048, 2048, 2048};
 static const int ld_q[] = {1, 2}, ld_k[] = {16384, 9000};
+/* one row on 2 kv heads: a wave of 66 splits or more (79 with the slack
+ * for a one-block chain), past the combine kernel's first 32 */
+static const int one_q[] = {1}, one_k[] = {5000};
 /* 8 rows x 8 kv heads: 2 splits of 132 SMs (a cluster of 2 with MJ_ATTN_DECODE_CLUSTER) */
 static const int b8_q[] = {1, 1, 1, 1, 1, 1, 2, 1}, b8_k[] = {2048, 2000, 1500, 64, 1, 700, 4097, 3000};
 
@@ -315,11 +318,12 @@ static void run_program(const mj_program *p, const char *name, bool long_rows) {
             {"decode", 6, 4, 2, D, dc_q, dc_k, true, true, 0},
             {"decode-gqa3", 3, 6, 2, D, g3_q, g3_k, true, false, 0},
             {"decode-b8", 8, 24, 8, D, b8_q, b8_k, true, false, 0},
+            {"decode-1row", 1, 4, 2, D, one_q, one_k, true, false, 0},
             {"prefill-16k", 1, 2, 1, D, lg_q, lg_k, false, false, 96},
             {"decode-16k", 2, 8, 2, D, ld_q, ld_k, true, true, 0},
             {"prefill-b8-2k", 8, 16, 8, D, b82, b82, false, false, 24},
         };
-        int n = long_rows && D == 128 ? 7 : 4;
+        int n = long_rows && D == 128 ? 8 : 5;
         for (int i = 0; i < n; i++) run_case(p, name, a, &cases[i]);
         mj_attn_free(a);
     }

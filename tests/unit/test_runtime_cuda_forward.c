@@ -473,7 +473,8 @@ static void check_long_graph(int32_t n) {
 
 /* mj_fwd_argmax on crafted rows of V logits against mj_sample (greedy):
  * the largest value, lowest index among equals, NaN never wins, 0 when no
- * value beats -inf. */
+ * value beats -inf; with the default grid, one block a row and the most
+ * blocks MJ_CUDA_ARGMAX_BLOCKS allows (more blocks than logits at small V). */
 static void check_argmax(int32_t V) {
     enum { NR = 6 };
     char err[512] = "";
@@ -503,25 +504,30 @@ static void check_argmax(int32_t V) {
     mj_cu_ptr seq = d_g + cuda_greedy_seq_offset(NR);
     int hstride = NR;
     void *args[] = {&d_x, &d_g, &cnt, &part, &V, &host, &seq, &hstride};
-    /* passes 1 and 2 also write the picks into mapped host memory, halves 0 and 1 */
     int32_t *hmap = NULL;
     mj_cu_ptr dmap = 0;
     rc = rc || mj_cu_host_alloc_mapped(cu, (void **)&hmap, &dmap, 2 * NR * sizeof(int32_t));
-    for (int pass = 0; rc == 0 && pass < 3; pass++) {
+    /* passes 1-4 also write the picks into mapped host memory, halves 0, 1,
+     * 0, 1; passes 3 and 4 with one block a row and with the most */
+    static const unsigned grids[] = {CUDA_ARGMAX_BLOCKS, CUDA_ARGMAX_BLOCKS, CUDA_ARGMAX_BLOCKS, 1,
+                                     CUDA_ARGMAX_BLOCKS_MAX};
+    for (int pass = 0; rc == 0 && pass < 5; pass++) {
         int32_t ids[NR];
+        const int half = (pass - 1) & 1;
         host = pass ? dmap : 0;
-        if (pass) memset(hmap + (pass - 1) * NR, 0x7f, NR * sizeof(int32_t));
+        if (pass) memset(hmap + half * NR, 0x7f, NR * sizeof(int32_t));
         rc = mj_cu_memset8(cu, d_g, 0xff, cuda_greedy_cnt_offset(NR)) ||   /* picks only: counters stay as left */
-             mj_cu_launch(cu, k.fn[FK_ARGMAX], CUDA_ARGMAX_BLOCKS, NR, 1, 256, 0, args) || mj_cu_sync(cu) ||
+             mj_cu_launch(cu, k.fn[FK_ARGMAX], grids[pass], NR, 1, 256, 0, args) || mj_cu_sync(cu) ||
              mj_cu_download(cu, ids, d_g, sizeof ids);
         for (int r = 0; rc == 0 && r < NR; r++) {
             int32_t host_pick = mj_sample(x + (int64_t)r * V, V, &greedy, NULL);
-            CHECKF(ids[r] == host_pick, "argmax V=%d pass %d row %d: device %d, host %d", V, pass, r, ids[r], host_pick);
+            CHECKF(ids[r] == host_pick, "argmax V=%d pass %d (%u blocks) row %d: device %d, host %d", V, pass,
+                   grids[pass], r, ids[r], host_pick);
             if (want[r] >= 0)
                 CHECKF(host_pick == want[r], "argmax V=%d row %d: host %d, expected %d", V, r, host_pick, want[r]);
             if (pass)
-                CHECKF(hmap[(pass - 1) * NR + r] == ids[r], "argmax V=%d pass %d row %d: mapped pick %d, not %d", V,
-                       pass, r, hmap[(pass - 1) * NR + r], ids[r]);
+                CHECKF(hmap[half * NR + r] == ids[r], "argmax V=%d pass %d row %d: mapped pick %d, not %d", V,
+                       pass, r, hmap[half * NR + r], ids[r]);
         }
     }
     mj_cu_host_free(cu, hmap);
