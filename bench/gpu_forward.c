@@ -12,7 +12,9 @@
  *   parity  prefill of the prompt: argmax and top-2 margin after every token
  *           (OUT/<tag>top1.bin: int32 top1[n], f32 margin[n]), then 16 greedy
  *           tokens (OUT/greedy.txt)
- *   decode  batch 1, the parity prompt, 256 greedy steps timed, for each
+ *   decode  batch 1 (MJ_BENCH_DECODE_ROWS=B: B rows of that prompt; tokens/s
+ *           counts every row's, ms_per_token is a step's), the parity
+ *           prompt, 256 greedy steps timed, for each
  *           engine configuration of decode_cfg (MJ_BENCH_DECODE=0,3 picks
  *           rows): the default, its switches one by one, H11's default,
  *           eager, cuBLASLt only; MJ_BENCH_DECODE_PROMPT=N shortens the
@@ -186,14 +188,25 @@ static int do_parity(ctx *c, const int32_t *tok, int32_t n) {
 }
 
 /* Batch-1 decode: steps timed after 8 warm-up steps. */
+/* The decode rows' batch: MJ_BENCH_DECODE_ROWS (1..64, default 1). */
+static int bench_decode_rows(void) {
+    const char *v = getenv("MJ_BENCH_DECODE_ROWS");
+    int b = v ? atoi(v) : 1;
+    return b >= 1 && b <= 64 ? b : 1;
+}
+
 static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const char *label) {
-    mj_value *annot = malloc((size_t)n * sizeof *annot);
-    mj_row_spec spec;
-    make_rows(c, 1, n, -5, tok, &spec, annot);
+    /* MJ_BENCH_DECODE_ROWS=B (1..64): B rows of the same prompt decoded together */
+    const int B = bench_decode_rows();
+    mj_value *annot = malloc((size_t)B * (size_t)n * sizeof *annot);
+    int32_t *toks = malloc((size_t)B * (size_t)n * sizeof *toks), next[64], picks[64];
+    mj_row_spec spec[64];
+    for (int r = 0; r < B; r++) memcpy(toks + (int64_t)r * n, tok, (size_t)n * sizeof *toks);
+    make_rows(c, B, n, -5, toks, spec, annot);
     char err[512];
-    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, steps + 8, err, sizeof err);
-    if (!s) { fprintf(stderr, "decode: %s\n", err); free(annot); return -1; }
-    float *logits = malloc((size_t)c->V * 4);
+    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, B, spec, steps + 8, err, sizeof err);
+    if (!s) { fprintf(stderr, "decode: %s\n", err); free(annot); free(toks); return -1; }
+    float *logits = malloc((size_t)B * (size_t)c->V * 4);
     int rc = mj_seqs_prefill(s, logits);
     double t0 = 0;
     mj_cuda_stats st0 = {0};
@@ -201,14 +214,14 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
      * every step's logits downloaded and the argmax taken here */
     const char *lg = getenv("MJ_BENCH_LOGITS");
     const bool host_pick = lg && !strcmp(lg, "1");
-    int32_t next = 0;
     for (int k = 0; rc == 0 && k < steps + 8; k++) {
         if (k == 8) {
             t0 = now_s();
             mj_cuda_seqs_stats(s, &st0);
         }
-        if (k == 0 || host_pick) next = argmax(logits, c->V);
-        rc = host_pick ? mj_seqs_append(s, &next, logits) : mj_seqs_append_greedy(s, &next, &next);
+        for (int r = 0; r < B && (k == 0 || host_pick); r++) next[r] = argmax(logits + (int64_t)r * c->V, c->V);
+        rc = host_pick ? mj_seqs_append(s, next, logits) : mj_seqs_append_greedy(s, next, picks);
+        if (!host_pick) memcpy(next, picks, (size_t)B * sizeof *next);
     }
     double dt = now_s() - t0;
     mj_cuda_stats st;
@@ -224,16 +237,17 @@ static int decode_run(ctx *c, const int32_t *tok, int32_t n, int steps, const ch
                pgb[0], pgb[1], pgb[2], pgb[3], pgb[4]);
     if (rc != 0) fprintf(stderr, "decode: %s\n", mj_seqs_error(s));
     else
-        printf("{\"what\": \"decode\", \"config\": \"%s\", \"prompt\": %d, \"steps\": %d, \"seconds\": %.4f, "
-               "\"tokens_per_s\": %.1f, \"ms_per_token\": %.3f, \"graph_captures\": %lld, \"graph_replays\": %lld, "
+        printf("{\"what\": \"decode\", \"config\": \"%s\", \"rows\": %d, \"prompt\": %d, \"steps\": %d, "
+               "\"seconds\": %.4f, \"tokens_per_s\": %.1f, \"ms_per_token\": %.3f, \"graph_captures\": %lld, \"graph_replays\": %lld, "
                "\"pdl\": %d, \"per_step_ms\": {\"prep\": %.4f, \"launch\": %.4f, \"wait\": %.4f, \"copy\": %.4f}}\n",
-               label, n, steps, dt, steps / dt, 1e3 * dt / steps, st.graph_captures, st.graph_replays, st.pdl,
+               label, B, n, steps, dt, B * steps / dt, 1e3 * dt / steps, st.graph_captures, st.graph_replays, st.pdl,
                (st.host_prep_ms - st0.host_prep_ms) / steps, (st.host_launch_ms - st0.host_launch_ms) / steps,
                (st.wait_ms - st0.wait_ms) / steps, (st.host_copy_ms - st0.host_copy_ms) / steps);
     fflush(stdout);
     mj_seqs_free(s);
     free(logits);
     free(annot);
+    free(toks);
     return rc;
 }
 

@@ -122,16 +122,18 @@ static int64_t decode_splits_shorter(int64_t want, int64_t kb, int64_t slack, in
 }
 
 /* Decode splits merged without the combine kernel: when a decode plan has
- * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off),
- * they run as one thread-block cluster per (row, head chunk) and merge their
- * partial outputs through distributed shared memory (sm_90 with
- * cuLaunchKernelEx).  On an H100: B=8, N=2048 0.0407 -> 0.0376 ms, N=8192
- * 0.1067 -> 0.1032 ms; clusters of 16 (B=1) were slower, standalone and in
- * the forward pass (bench/RESULTS.md).  Otherwise the combine kernel runs as
- * a programmatic dependent launch also without mj_attn_set_pdl (it waits for
- * the decode kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 ->
- * 0.0247 ms), unless MJ_ATTN_COMBINE_PDL=0. */
-static int decode_cluster_max(void) {
+ * 2..n splits (n = MJ_ATTN_DECODE_CLUSTER, default 8, at most 16; 0: off;
+ * mj_attn_set_decode_clusters changes the default), they run as one
+ * thread-block cluster per (row, head chunk) and merge their partial outputs
+ * through distributed shared memory (sm_90 with cuLaunchKernelEx).  On an
+ * H100, standalone: B=8, N=2048 0.0407 -> 0.0376 ms, N=8192 0.1067 -> 0.1032
+ * ms; clusters of 16 (B=1) were slower, standalone and in the forward pass
+ * (bench/RESULTS.md).  Otherwise the combine kernel runs as a programmatic
+ * dependent launch also without mj_attn_set_pdl (it waits for the decode
+ * kernel itself; B=1: 0.0186 -> 0.0175 ms, N=8192 0.0270 -> 0.0247 ms),
+ * unless MJ_ATTN_COMBINE_PDL=0.  -1: the variable is not set. */
+static int decode_cluster_env(void) {
+    if (!getenv("MJ_ATTN_DECODE_CLUSTER")) return -1;
     int n = mj_switch_int("MJ_ATTN_DECODE_CLUSTER", 8);
     return n >= 2 && n <= 16 ? n : 0;
 }
@@ -262,7 +264,8 @@ mj_attn *mj_attn_init(mj_cu *cu, const mj_program *p, int head_dim, const mj_cud
     a->cache_dir = cache && cache->cache_dir ? strdup(cache->cache_dir) : NULL;
     a->cache_opts.cache_dir = a->cache_dir;
     a->decode_ctas = decode_ctas_per_sm();
-    a->cluster_max = decode_cluster_max();
+    a->cluster_env = decode_cluster_env();
+    a->cluster_max = a->cluster_env >= 0 ? a->cluster_env : 8;
     a->decode_splits = decode_splits_env();
     a->decode_slack = decode_slack_env();
     a->plan_full = mj_switch_flag("MJ_ATTN_PLAN_FULL", false);
@@ -599,6 +602,10 @@ uint64_t mj_attn_launch_key(const mj_attn *a) {
 }
 
 void mj_attn_set_pdl(mj_attn *a, bool on) { a->pdl = on; }
+
+void mj_attn_set_decode_clusters(mj_attn *a, int max) {
+    if (a->cluster_env < 0) a->cluster_max = max >= 2 && max <= 16 ? max : 0;
+}
 
 bool mj_attn_persistent(const mj_attn *a) { return a->planned && a->persist; }
 

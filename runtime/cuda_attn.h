@@ -78,6 +78,13 @@ int mj_attn_set_tensors(mj_attn *a, mj_cu_ptr q, mj_cu_ptr k, mj_cu_ptr v, mj_cu
  * summary kernel) completed before that previous kernel started, as in the
  * CUDA forward pass, which launches all its kernels this way. */
 void mj_attn_set_pdl(mj_attn *a, bool on);
+/* The most decode splits merged in one thread-block cluster instead of by
+ * the combine kernel (2..16; 0 or other values: never; default 8), for the
+ * plans that follow, unless MJ_ATTN_DECODE_CLUSTER sets it.  The CUDA
+ * forward pass sets 0: between its products, clusters lost at every batch
+ * (H100, Llama-3B shape, B=1..8: 1-11 % a decode step, bench/RESULTS.md
+ * session 11), while standalone they win at B=8. */
+void mj_attn_set_decode_clusters(mj_attn *a, int max);
 /* A fingerprint of everything the last decode plan's launches capture (grid
  * and cluster shape, shared memory, launch attributes and the parameter
  * block, except max_kblocks, which the decode kernels do not read; 0 for a

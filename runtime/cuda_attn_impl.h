@@ -67,6 +67,7 @@ struct mj_attn {
     /* decode switches, read from the environment once by mj_attn_init */
     int64_t decode_ctas;       /* CTAs per SM the split count aims at (MJ_ATTN_DECODE_CTAS) */
     int cluster_max;           /* most splits merged in a cluster, 0: never (MJ_ATTN_DECODE_CLUSTER) */
+    int cluster_env;           /* MJ_ATTN_DECODE_CLUSTER as set (0 off), -1 unset */
     int64_t decode_splits;     /* fixed decode split count, 0: by decode_ctas (MJ_ATTN_DECODE_SPLITS) */
     int64_t decode_slack;      /* percent more splits allowed for a shorter chain (MJ_ATTN_DECODE_SLACK) */
     bool combine_pdl;          /* the combine kernel as a programmatic dependent launch without a->pdl */

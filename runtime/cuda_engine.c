@@ -6,7 +6,8 @@
  * cuda_fwd_attn.c over H4's kernels (cuda_attn.h).
  *
  * Settings read from the environment when a seqs opens (benchmarks and
- * tests flip them): MJ_CUDA_SKINNY=0 uses cuBLASLt for decode steps too,
+ * tests flip them): MJ_CUDA_SKINNY=0 uses cuBLASLt for decode steps too
+ * (MJ_CUDA_SKINNY_MAX=N: the skinny kernels up to N rows, default 2),
  * MJ_CUDA_FUSE_NORM=0 keeps the RMSNorms out of the skinny products,
  * MJ_CUDA_FUSE_ROPE=0 keeps RoPE and the KV append out of the q|k|v product,
  * MJ_CUDA_NORM_SMEM=0 re-normalises x per warp inside the fused-norm products,
@@ -304,6 +305,8 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     if (!cs) { snprintf(err, errn, "out of memory"); return -1; }
     s->impl = cs;
     ce->skinny = mj_switch_flag("MJ_CUDA_SKINNY", true);
+    ce->skinny_max = mj_switch_int("MJ_CUDA_SKINNY_MAX", CUDA_SKINNY_DEFAULT);
+    if (ce->skinny_max < 1 || ce->skinny_max > CUDA_SKINNY_MAX) ce->skinny_max = CUDA_SKINNY_DEFAULT;
     ce->fuse_norm = mj_switch_flag("MJ_CUDA_FUSE_NORM", true);
     ce->fuse_rope = mj_switch_flag("MJ_CUDA_FUSE_ROPE", true) && ce->D % 8 == 0;
     ce->norm_smem = mj_switch_flag("MJ_CUDA_NORM_SMEM", true);

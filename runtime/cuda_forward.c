@@ -6,7 +6,7 @@
  * SwiGLU, down product + residual; then the final norm of each row's last
  * token, the lm_head product (f32 logits) and one download.
  *
- * Products: cuBLASLt (bf16 in, f32 accumulate) when T > CUDA_SKINNY_MAX,
+ * Products: cuBLASLt (bf16 in, f32 accumulate) when T > ce->skinny_max (2 rows),
  * else the memory-bound skinny kernels, which also fuse the RMSNorm (rows
  * normalised once per block into shared memory), the residual add and
  * SwiGLU, and for the q|k|v product of layers without q/k norm RoPE and the
@@ -298,7 +298,7 @@ static int layer(mj_seqs *s, const cuda_chunk *c, int32_t l, bool sk, mj_cu_ptr 
 static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
-    bool sk = ce->skinny && c->T <= CUDA_SKINNY_MAX;
+    bool sk = ce->skinny && c->T <= ce->skinny_max;
     int hid = ce->hid;
     cs->embed_fused = embed_in_qkv(s, c);
     void *eargs[] = {&cs->d_ids, &cs->d_greedy, &ce->embed, &cs->x, &hid};
@@ -312,7 +312,7 @@ static int launch_chunk(mj_seqs *s, const cuda_chunk *c) {
         if (add_rmsnorm(s, c->T, delta, ce->final_norm, cs->xn, 0)) return -1;
         delta = 0;
     }
-    bool skl = ce->skinny && c->n <= CUDA_SKINNY_MAX;
+    bool skl = ce->skinny && c->n <= ce->skinny_max;
     if (add_rmsnorm(s, c->n, delta, ce->final_norm, cs->xl, cs->d_last) ||
         gemm(s, skl, c->n, ce->V, hid, cs->xl, hid, ce->lm_head, 0, cs->logits, ce->V, GV_F32))
         return -1;

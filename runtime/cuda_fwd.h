@@ -27,8 +27,15 @@
 #include "cuda_kernels.h"
 #include "engine_impl.h"
 
-/* Largest batch row count the skinny (memory-bound) matrix kernels take. */
+/* Largest batch row count the skinny (memory-bound) matrix kernels take,
+ * and the most token rows a chunk runs them for by default (above it,
+ * cuBLASLt): on an H100 (Llama-3B shape, decode after 2 048 tokens) the
+ * skinny products made a step of 2 rows 3.46 ms against cuBLASLt's 3.58,
+ * but 4 rows 5.20 against 3.77 and 8 rows 10.39 against 4.37 (their x rows
+ * are read and normalised per row and chunk; bench/RESULTS.md, session 11).
+ * MJ_CUDA_SKINNY_MAX=1..CUDA_SKINNY_MAX overrides. */
 #define CUDA_SKINNY_MAX 8
+#define CUDA_SKINNY_DEFAULT 2
 /* Blocks per row of mj_fwd_argmax (its gridDim.x): CUDA_ARGMAX_BLOCKS by
  * default, MJ_CUDA_ARGMAX_BLOCKS=1..CUDA_ARGMAX_BLOCKS_MAX (development). */
 #define CUDA_ARGMAX_BLOCKS 32
@@ -58,7 +65,7 @@ typedef struct cuda_engine {
     cuda_layer *lw;
     mj_cu_ptr embed, lm_head, final_norm, inv_freq;
     int32_t H, G, D, hid, I, V, L, qkv_n;   /* qkv_n = (H + 2G) * D */
-    bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= 8 rows */
+    bool skinny;            /* MJ_CUDA_SKINNY != 0: own kernels for <= skinny_max rows */
     bool graphs;            /* MJ_CUDA_GRAPHS != 0: CUDA graphs for decode steps */
     bool fuse_norm;         /* MJ_CUDA_FUSE_NORM != 0: RMSNorm inside the skinny products */
     bool norm_smem;         /* MJ_CUDA_NORM_SMEM != 0: fused RMSNorm rows normalised once per block */
@@ -82,6 +89,8 @@ typedef struct cuda_engine {
     bool debug_sync;        /* MJ_CUDA_DEBUG_SYNC=1: synchronise and check after every stage */
     bool dev_skip_attn;     /* MJ_CUDA_DEV_SKIP_ATTN=1 (benchmarks only: wrong outputs): no attention
                                kernels in the skinny layers, to time what they cost inside a step */
+    int skinny_max;         /* chunks of at most this many token rows run the skinny products
+                               (MJ_CUDA_SKINNY_MAX, default CUDA_SKINNY_DEFAULT) */
     int argmax_blocks;      /* mj_fwd_argmax's blocks per row (MJ_CUDA_ARGMAX_BLOCKS, default
                                CUDA_ARGMAX_BLOCKS) */
     bool fuse_embed;        /* MJ_CUDA_FUSE_EMBED (default 1): decode's embedding gathered by the first

@@ -170,6 +170,7 @@ static int sparse_open(mj_seqs *s, char *err, size_t errn) {
     }
     mj_diags_free(&d);
     mj_attn_set_pdl(a->sparse, ce->pdl && ce->attn_pdl);
+    mj_attn_set_decode_clusters(a->sparse, 0);   /* lost between the products (cuda_attn.h) */
     sparse_state *st = calloc(1, sizeof *st);
     int n = s->n_rows;
     if (st) {

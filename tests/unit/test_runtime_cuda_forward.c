@@ -326,6 +326,10 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         size_t n_legacy = sizeof modes / sizeof modes[0] - 2;
         const char *force = getenv("MJ_TEST_ATTN");
         size_t n_modes = quick ? 1 : sizeof modes / sizeof modes[0];
+        /* the skinny kernels for the ROWS-row decode steps too (by default
+         * chunks of more than 2 rows run cuBLASLt, as mode 2 and the greedy
+         * run below do) */
+        setenv("MJ_CUDA_SKINNY_MAX", "8", 1);
         for (size_t k = 0; k < n_modes; k++) {
             setenv("MJ_CUDA_GRAPHS", modes[k][0], 1);
             setenv("MJ_CUDA_SKINNY", modes[k][1], 1);
@@ -358,13 +362,15 @@ static void check_model(const char *what, mj_arch arch, int32_t D, int32_t H, in
         unsetenv("MJ_CUDA_ATTN");
         unsetenv("MJ_CUDA_FUSE_NORM");
         unsetenv("MJ_CUDA_PDL");
-        /* greedy picks on the device (default settings, graphs on): the host's argmax of mode 0's logits */
+        /* greedy picks on the device (default settings, graphs on, mode 0's
+         * skinny products): the host's argmax of mode 0's logits */
         int32_t picks[STEPS * ROWS];
         int bad = run(gpu, NULL, p, &f, &R, got2, toks, NULL, picks) != 0 ? -1 : 0;
         for (int k = 0; bad >= 0 && k < STEPS * ROWS; k++)
             bad += picks[k] != mj_sample(got3 + ((size_t)ROWS + k) * V, V, NULL, NULL);
         printf("  %-27s %-20s greedy on the device: %d of %d picks differ\n", what, mask, bad, STEPS * ROWS);
         CHECKF(bad == 0, "%s %s: device greedy picks differ from the logits' argmax (%d)", what, mask, bad);
+        unsetenv("MJ_CUDA_SKINNY_MAX");
         check_one_row(gpu, p, &f, &R, ref, toks, V, what, mask);
         check_run_ahead(gpu, p, &f, &R, what, mask);
         /* prefix cache: the PREFIX tokens every row starts with (causal, positions q inside) */
