@@ -11,7 +11,8 @@
  * Mask: examples/fusion_seed.mask (run from the repository root).
  *   parity  prefill of the prompt: argmax and top-2 margin after every token
  *           (OUT/<tag>top1.bin: int32 top1[n], f32 margin[n]), then 16 greedy
- *           tokens (OUT/greedy.txt)
+ *           tokens (OUT/greedy.txt) and 256 teacher-forced decode steps
+ *           (OUT/forced_top1.bin, parity_forced)
  *   decode  batch 1 (MJ_BENCH_DECODE_ROWS=B: B rows of that prompt; tokens/s
  *           counts every row's, ms_per_token is a step's), the parity
  *           prompt, 256 greedy steps timed, for each
@@ -23,6 +24,7 @@
  *   e2e     every e2e row: prefill then 10 greedy tokens, all rows in one
  *           batch and in batches of 16 (OUT/e2e_tokens.txt)
  * Prints one JSON object per measurement on stdout. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,12 +176,47 @@ static int parity_paths(ctx *c, const mj_program *causal, const int32_t *tok, in
     return rc;
 }
 
+/* Teacher-forced decode after the fusion prompt: the FORCED_STEPS tokens
+ * tok[0..FORCED_STEPS) (fixed, whatever either model would pick) appended
+ * one by one; after each, the argmax and top-2 margin of the f32 logits
+ * (OUT/forced_top1.bin: int32 top1[FORCED_STEPS], f32 margin[FORCED_STEPS]),
+ * for bench/gpu_parity.py to compare with HF on the same sequence: decode
+ * parity over many steps instead of one greedy chain. */
+enum { FORCED_STEPS = 256 };
+static int parity_forced(ctx *c, const int32_t *tok, int32_t n) {
+    mj_value *annot = malloc((size_t)n * sizeof *annot);
+    for (int32_t i = 0; i < n; i++) annot[i].i = (int32_t)((int64_t)i * 5 / n);
+    mj_row_spec spec = {tok, n, c->a_seg >= 0 ? annot : NULL, NULL, NULL, n};
+    char err[512] = "";
+    mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, FORCED_STEPS, err, sizeof err);
+    float *logits = malloc((size_t)c->V * 4);
+    int32_t *buf = malloc((size_t)FORCED_STEPS * 8);
+    int rc = s ? mj_seqs_prefill(s, logits) : -1;
+    for (int k = 0; rc == 0 && k < FORCED_STEPS; k++) {
+        rc = mj_seqs_append(s, &tok[k % n], logits);
+        int32_t b = argmax(logits, c->V);
+        float second = -INFINITY;
+        for (int32_t v = 0; v < c->V; v++)
+            if (v != b && logits[v] > second) second = logits[v];
+        buf[k] = b;
+        ((float *)buf)[FORCED_STEPS + k] = logits[b] - second;
+    }
+    if (rc == 0) write_file(c, "forced_top1.bin", buf, (size_t)FORCED_STEPS * 8);
+    else fprintf(stderr, "parity forced: %s\n", s ? mj_seqs_error(s) : err);
+    if (s) mj_seqs_free(s);
+    free(buf);
+    free(logits);
+    free(annot);
+    return rc;
+}
+
 static int do_parity(ctx *c, const int32_t *tok, int32_t n) {
     mj_diags d;
     mj_diags_init(&d);
     mj_program *causal = mj_compile_file("examples/causal.mask", NULL, &d);
     mj_diags_free(&d);
     int rc = parity_run(c, c->p, "fusion", "", tok, n, true);
+    rc |= parity_forced(c, tok, n);
     rc |= parity_run(c, c->p, "fusion_naive", "naive", tok, n, false);
     if (causal) rc |= parity_run(c, causal, "causal", "", tok, n, false);
     if (causal) rc |= parity_paths(c, causal, tok, n);

@@ -29,7 +29,11 @@
           default, the f32 forward and maskjit.  --decode: HF generate, batch 1,
           same prompt.  --e2e: the 64 questions with a KV cache + 4-D mask
           (batches of 16), and the seed's method (no cache, the whole sequence
-          recomputed per new token) on 4 questions.
+          recomputed per new token) on 4 questions.  Where maskjit wrote
+          forced_top1.bin (256 teacher-forced decode steps: the prompt's first
+          256 ids appended one by one), the argmax after each against HF bf16
+          and f32 on the same sequence; --forced DIR...: more maskjit outputs
+          (e.g. other switches) compared the same way.
 """
 import argparse
 import json
@@ -210,6 +214,45 @@ def agreement(res, key, mine, ref, n):
     res[key + "_first16"] = [int(x) for x in (mine[:16] == ref[:16])]
 
 
+FORCED = 256   # gpu_forward's FORCED_STEPS
+
+
+def read_forced(d):
+    """maskjit's teacher-forced decode steps (gpu_forward parity_forced): top1, margin."""
+    path = os.path.join(d, "forced_top1.bin")
+    if not os.path.exists(path):
+        return None
+    raw = np.fromfile(path, dtype="<i4")
+    return raw[:FORCED], raw[FORCED:2 * FORCED].view("<f4")
+
+
+@torch.no_grad()
+def forced_top1(model, ids_np, seg):
+    """The argmax and top-2 margin (f32 head) at the FORCED positions after the
+    prompt when ids_np[:FORCED] are appended: the appended tokens attend to
+    everything before them (the fusion mask's generated rows)."""
+    n = len(ids_np)
+    full = np.concatenate([ids_np, ids_np[np.arange(FORCED) % n]])
+    ids = torch.as_tensor(full, dtype=torch.long, device=DEVICE)[None]
+    mask = fusion_mask(n + FORCED, seg, n, model.dtype, DEVICE)
+    h = model.model(input_ids=ids, attention_mask=mask).last_hidden_state[0, n:]
+    top = head32(model, h).topk(2, dim=-1)
+    return top.indices[:, 0].cpu().numpy(), (top.values[:, 0] - top.values[:, 1]).cpu().numpy()
+
+
+def forced_compare(res, key, dirs, ref, ref_margin):
+    """Teacher-forced decode agreement of each maskjit output dir with ref."""
+    out = res.setdefault("forced", {})
+    for d in dirs:
+        got = read_forced(d)
+        if got is None:
+            continue
+        sel = ref_margin > 0.1
+        e = out.setdefault(os.path.basename(os.path.normpath(d)), {})
+        e[key] = float((got[0] == ref).mean())
+        e[key + "_where_margin_gt_0.1"] = [float((got[0][sel] == ref[sel]).mean()), int(sel.sum())]
+
+
 @torch.no_grad()
 def greedy_cached(model, ids, seg, n_new, batch_mask=None):
     """Greedy decoding with a KV cache and explicit 4-D masks (prompt: fusion)."""
@@ -353,6 +396,11 @@ def cmd_hf(a):
     res["greedy_maskjit"] = mj_greedy
     res["greedy_equal"] = greedy.tolist() == mj_greedy
     res["greedy_common_prefix"] = next((i for i, (x, y) in enumerate(zip(greedy.tolist(), mj_greedy)) if x != y), 16)
+    fdirs = [a.maskjit] + (a.forced or [])
+    f16 = None
+    if any(read_forced(d) is not None for d in fdirs):
+        f16 = forced_top1(model, ids_np, seg)
+        forced_compare(res, "vs_hf_bf16", fdirs, *f16)
     print(json.dumps(res), flush=True)
     if a.decode:
         def gen(k):
@@ -405,6 +453,13 @@ def cmd_hf(a):
         res["greedy_hf_f32"] = g32.tolist()
         res["greedy_common_prefix_hf_f32_vs_hf_bf16"] = common_prefix(g32, greedy)
         res["greedy_common_prefix_hf_f32_vs_maskjit"] = common_prefix(g32, mj_greedy)
+        if f16 is not None:
+            f32 = forced_top1(model32, ids_np, seg)
+            forced_compare(res, "vs_hf_f32", fdirs, *f32)
+            res.setdefault("forced", {})["hf_bf16"] = {
+                "vs_hf_f32": float((f16[0] == f32[0]).mean()),
+                "vs_hf_f32_where_margin_gt_0.1": [float((f16[0][f32[1] > 0.1] == f32[0][f32[1] > 0.1]).mean()),
+                                                  int((f32[1] > 0.1).sum())]}
         del model32
     except Exception as exc:   # memory: report and go on
         res["f32ref_error"] = str(exc)[:200]
@@ -448,6 +503,7 @@ def main():
     h.add_argument("--decode", action="store_true")
     h.add_argument("--e2e", action="store_true")
     h.add_argument("--floors", action="store_true")
+    h.add_argument("--forced", nargs="*", help="more maskjit output dirs whose forced_top1.bin to compare")
     h.add_argument("--json")
     a = ap.parse_args()
     {"make": cmd_make, "prompts": cmd_prompts, "hf": cmd_hf}[a.cmd](a)
