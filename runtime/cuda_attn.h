@@ -82,7 +82,7 @@ void mj_attn_set_pdl(mj_attn *a, bool on);
  * the combine kernel (2..16; 0 or other values: never; default 8), for the
  * plans that follow, unless MJ_ATTN_DECODE_CLUSTER sets it.  The CUDA
  * forward pass sets 0: between its products, clusters lost at every batch
- * (H100, Llama-3B shape, B=1..8: 1-11 % a decode step, bench/RESULTS.md
+ * (H100, Llama-3B shape, B=1..8: up to 12 % of a decode step, bench/RESULTS.md
  * session 11), while standalone they win at B=8. */
 void mj_attn_set_decode_clusters(mj_attn *a, int max);
 /* A fingerprint of everything the last decode plan's launches capture (grid
