@@ -70,35 +70,23 @@ static int env_persist(void) {
  * against 0.0160-0.0166, the other shapes within 1 %; inside the forward
  * pass within noise.  (Sessions 2-3, before the cluster merge and one CTA
  * per SM, measured 3 within noise standalone.) */
-static int env_decode_stages(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_STAGES");
-    return v && atoi(v) == 2 ? 2 : 3;
-}
+static int env_decode_stages(void) { return mj_switch_range("MJ_ATTN_DECODE_STAGES", 3, 2, 3); }
 
 /* Decode CTAs per SM the split heuristic aims at: 1 (fewer, longer splits:
  * on an H100 1.03-1.09x faster than H4's 2 at B <= 8, N = 2048, within 2%
  * elsewhere); MJ_ATTN_DECODE_CTAS=1..3 overrides. */
-static int64_t decode_ctas_per_sm(void) {
-    const char *v = getenv("MJ_ATTN_DECODE_CTAS");
-    return v && atoi(v) >= 1 && atoi(v) <= 3 ? atoi(v) : 1;
-}
+static int64_t decode_ctas_per_sm(void) { return mj_switch_range("MJ_ATTN_DECODE_CTAS", 1, 1, 3); }
 
 /* A fixed decode split count (MJ_ATTN_DECODE_SPLITS=1..65535; development:
  * unset or 0 follows MJ_ATTN_DECODE_CTAS), clamped to the plan's key
  * blocks. */
-static int64_t decode_splits_env(void) {
-    int n = mj_switch_int("MJ_ATTN_DECODE_SPLITS", 0);
-    return n >= 1 && n <= 65535 ? n : 0;
-}
+static int64_t decode_splits_env(void) { return mj_switch_range("MJ_ATTN_DECODE_SPLITS", 0, 1, 65535); }
 
 /* How many more decode splits than one wave of CTAs a plan may take, in
  * percent of the wave's count (MJ_ATTN_DECODE_SLACK=0..100, default 50; 0:
  * the wave's count), when that shortens the chain of key blocks one split
  * streams to at most DECODE_SHORT_CHAIN blocks. */
-static int64_t decode_slack_env(void) {
-    int n = mj_switch_int("MJ_ATTN_DECODE_SLACK", 50);
-    return n >= 0 && n <= 100 ? n : 50;
-}
+static int64_t decode_slack_env(void) { return mj_switch_range("MJ_ATTN_DECODE_SLACK", 50, 0, 100); }
 
 /* Where a split streams only a block or two, one block less is a large
  * part of the attention's latency: batch 1 on an H100 (Llama-3B shape,

@@ -305,8 +305,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     if (!cs) { snprintf(err, errn, "out of memory"); return -1; }
     s->impl = cs;
     ce->skinny = mj_switch_flag("MJ_CUDA_SKINNY", true);
-    ce->skinny_max = mj_switch_int("MJ_CUDA_SKINNY_MAX", CUDA_SKINNY_DEFAULT);
-    if (ce->skinny_max < 1 || ce->skinny_max > CUDA_SKINNY_MAX) ce->skinny_max = CUDA_SKINNY_DEFAULT;
+    ce->skinny_max = mj_switch_range("MJ_CUDA_SKINNY_MAX", CUDA_SKINNY_DEFAULT, 1, CUDA_SKINNY_MAX);
     ce->fuse_norm = mj_switch_flag("MJ_CUDA_FUSE_NORM", true);
     ce->fuse_rope = mj_switch_flag("MJ_CUDA_FUSE_ROPE", true) && ce->D % 8 == 0;
     ce->norm_smem = mj_switch_flag("MJ_CUDA_NORM_SMEM", true);
@@ -323,8 +322,7 @@ static int cuda_seqs_open(mj_seqs *s, char *err, size_t errn) {
     ce->dev_skip_attn = mj_switch_flag("MJ_CUDA_DEV_SKIP_ATTN", false);
     ce->dev_skip_copies = mj_switch_int("MJ_CUDA_DEV_SKIP_COPIES", 0);
     ce->fuse_embed = mj_switch_flag("MJ_CUDA_FUSE_EMBED", true);
-    ce->argmax_blocks = mj_switch_int("MJ_CUDA_ARGMAX_BLOCKS", CUDA_ARGMAX_BLOCKS);
-    if (ce->argmax_blocks < 1 || ce->argmax_blocks > CUDA_ARGMAX_BLOCKS_MAX) ce->argmax_blocks = CUDA_ARGMAX_BLOCKS;
+    ce->argmax_blocks = mj_switch_range("MJ_CUDA_ARGMAX_BLOCKS", CUDA_ARGMAX_BLOCKS, 1, CUDA_ARGMAX_BLOCKS_MAX);
     if (ce->debug_sync) ce->graphs = false;   /* no synchronisation inside a capture */
     int n = s->n_rows;
     cs->k_start = calloc((size_t)n, sizeof *cs->k_start);

@@ -20,4 +20,10 @@ static inline int mj_switch_int(const char *name, int def) {
     return v && *v ? atoi(v) : def;
 }
 
+/* An integer in [lo, hi]: def when unset, empty or out of that range. */
+static inline int mj_switch_range(const char *name, int def, int lo, int hi) {
+    int n = mj_switch_int(name, def);
+    return n >= lo && n <= hi ? n : def;
+}
+
 #endif
