@@ -261,9 +261,8 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
         snprintf(err, errn, "%s", mj_cu_error(cu));
         return -1;
     }
-    /* step inputs: 4 int32 arrays of T, last[n] int32, then int64 arrays slot[T], kstart[n] */
-    size_t i32 = (size_t)(4 * T + n) * 4, off64 = (i32 + 7) & ~(size_t)7;
-    cs->in_bytes = off64 + (size_t)(T + n) * 8;
+    /* step inputs (cuda_inputs_bytes for T = t_max, n = n_rows), then kstart [n] int64 */
+    cs->in_bytes = cuda_inputs_bytes(T, n) + (size_t)n * 8;
     if (mj_cu_alloc(cu, &cs->in_buf, cs->in_bytes) != 0 || mj_cu_host_alloc(cu, &cs->h_in, 2 * cs->in_bytes) != 0 ||
         mj_cu_host_alloc(cu, (void **)&cs->h_logits, (size_t)(n * ce->V) * 4) != 0 ||
         mj_cu_host_alloc(cu, (void **)&cs->h_picks, (size_t)(2 * n) * 4) != 0 ||
@@ -295,7 +294,7 @@ static int seqs_alloc(mj_seqs *s, cuda_seqs *cs, char *err, size_t errn) {
     /* the step arrays are packed for each chunk's T and n by upload_inputs
      * (cuda_forward.c), which sets d_ids .. d_slot; kstart stays behind the
      * largest packing */
-    cs->d_kstart = cs->in_buf + off64 + (size_t)T * 8;
+    cs->d_kstart = cs->in_buf + cuda_inputs_bytes(T, n);
     return 0;
 }
 

@@ -343,7 +343,7 @@ static int upload_inputs(mj_seqs *s, const cuda_chunk *c) {
     cuda_engine *ce = s->e->impl;
     cuda_seqs *cs = s->impl;
     const int64_t T = c->T;
-    const size_t off64 = ((size_t)(4 * T + c->n) * 4 + 7) & ~(size_t)7, bytes = off64 + (size_t)T * 8;
+    const size_t off64 = cuda_inputs_slot_offset(T, c->n), bytes = cuda_inputs_bytes(T, c->n);
     const int img = cs->in_i;
     cs->in_i ^= 1;
     if (mj_cu_event_sync(ce->cu, cs->in_ev[img]) != 0) return cu_fail(s, "step inputs");
@@ -543,7 +543,6 @@ static int gather_chunk(mj_seqs *s, cuda_chunk *c, int *r) {
         c->n++;
         c->T += n;
     }
-    c->decode = c->T <= CUDA_SKINNY_MAX;
     return 0;
 }
 

@@ -53,6 +53,16 @@ static inline size_t cuda_greedy_seq_offset(int64_t n) {
 }
 static inline size_t cuda_greedy_bytes(int64_t n) { return cuda_greedy_seq_offset(n) + (size_t)n * 4; }
 
+/* A chunk's step inputs for T tokens and n rows, packed (upload_inputs):
+ * ids, pos, tok_row, tok_q (int32 [T] each), last (int32 [n]), then at
+ * cuda_inputs_slot_offset (8-aligned) slot (int64 [T]); cuda_inputs_bytes
+ * in all.  cuda_seqs.in_buf holds them for T = t_max and n = n_rows, then
+ * kstart (int64 [n_rows]). */
+static inline size_t cuda_inputs_slot_offset(int64_t T, int64_t n) {
+    return ((size_t)(4 * T + n) * 4 + 7) & ~(size_t)7;
+}
+static inline size_t cuda_inputs_bytes(int64_t T, int64_t n) { return cuda_inputs_slot_offset(T, n) + (size_t)T * 8; }
+
 typedef struct cuda_layer {
     mj_cu_ptr attn_norm, wqkv, bqkv, q_norm, k_norm, wo, ffn_norm, wgu, wd;
 } cuda_layer;
@@ -123,7 +133,6 @@ typedef struct cuda_chunk {
     int *rows;
     int32_t *q0, *q1;
     int64_t T;
-    bool decode;            /* every row has <= CUDA_SKINNY_MAX new tokens */
 } cuda_chunk;
 
 typedef struct cuda_seqs {
