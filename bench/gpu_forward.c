@@ -185,8 +185,8 @@ static int parity_paths(ctx *c, const mj_program *causal, const int32_t *tok, in
 enum { FORCED_STEPS = 256 };
 static int parity_forced(ctx *c, const int32_t *tok, int32_t n) {
     mj_value *annot = malloc((size_t)n * sizeof *annot);
-    for (int32_t i = 0; i < n; i++) annot[i].i = (int32_t)((int64_t)i * 5 / n);
-    mj_row_spec spec = {tok, n, c->a_seg >= 0 ? annot : NULL, NULL, NULL, n};
+    mj_row_spec spec;
+    make_rows(c, 1, n, -5, tok, &spec, annot);
     char err[512] = "";
     mj_seqs *s = mj_seqs_init(c->e, c->p, &c->f, 1, &spec, FORCED_STEPS, err, sizeof err);
     float *logits = malloc((size_t)c->V * 4);
@@ -328,7 +328,7 @@ static const struct { const char *label, *env; int prompt; } decode_cfg[] = {
     {"graph keyed on the rows' 64-key block counts (re-captured every 64 tokens; before session 10)",
      "MJ_CUDA_GRAPH_KEY=blocks", 0},
     {"attention: 17 splits", "MJ_ATTN_DECODE_SPLITS=17", 0},
-    {"attention: 8 splits (one cluster, no combine kernel)", "MJ_ATTN_DECODE_SPLITS=8", 0},
+    {"attention: 8 splits (one cluster, no combine kernel)", "MJ_ATTN_DECODE_SPLITS=8 MJ_ATTN_DECODE_CLUSTER=8", 0},
     {"attention splits for 3 CTAs/SM", "MJ_ATTN_DECODE_CTAS=3", 0},
     {"attention plans upload everything and rebuild the summaries each step (before session 10)",
      "MJ_ATTN_PLAN_FULL=1", 0},
